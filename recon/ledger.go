@@ -1,0 +1,27 @@
+package recon
+
+// LedgerStatus is the merchant's own status for an entry (SPEC §3).
+type LedgerStatus string
+
+const (
+	StatusSuccess    LedgerStatus = "SUCCESS"
+	StatusFailure    LedgerStatus = "FAILURE"
+	StatusProcessing LedgerStatus = "PROCESSING"
+)
+
+// Entry is one row of the merchant ledger (SPEC §3).
+type Entry struct {
+	OidPartner  string // "" means the run's merchant (SPEC §4.1)
+	Kind        Kind
+	NoOrder     string
+	DtOrder     string // normalised "yyyymmddhhmmss", merchant local time
+	Amount      Fen    // positive
+	Status      LedgerStatus
+	OrigNoOrder string // refunds: no_order of the refunded payment
+	OidPaybill  string
+	Fee         Fen
+	HasFee      bool // the ledger gave a fee; Fee is compared only then
+}
+
+// Date is the entry's date, "yyyymmdd".
+func (e *Entry) Date() string { return e.DtOrder[:8] }
