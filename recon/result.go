@@ -68,6 +68,15 @@ type Tally struct {
 	IgnoredReasons map[string]int
 }
 
+// Ignore counts one ignored item under its reason.
+func (t *Tally) Ignore(reason string) {
+	t.Ignored++
+	if t.IgnoredReasons == nil {
+		t.IgnoredReasons = map[string]int{}
+	}
+	t.IgnoredReasons[reason]++
+}
+
 // Balanced reports that the identity holds.
 func (t Tally) Balanced() bool {
 	return t.Read == t.Matched+t.Findings+t.Pending+t.Ignored

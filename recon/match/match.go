@@ -1,0 +1,542 @@
+// Package match decides what a day's statements and the merchant's ledger
+// say about each other (SPEC §4). It is a pure function: everything it needs
+// (statement rows of the day and of history, ledger entries, the settle date,
+// options) is handed in, and everything it decides is handed back. No
+// database, file or clock.
+package match
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/lianlian-recon/reconcile/recon"
+)
+
+// Options are the merchant's matching knobs.
+type Options struct {
+	// Window is how many days after its own date a ledger entry may still
+	// appear in a statement (SPEC §4; 1 by default, the seed's "前后相差一天").
+	Window int
+	// IgnoreBusi lists busi_partner codes that are counted in the control
+	// totals but not matched (seed §5.2 note 2).
+	IgnoreBusi []string
+}
+
+// Input is one daily run's material.
+type Input struct {
+	Merchant string // 18-digit oid_partner the run is for
+	Date     string // settle date D, "yyyymmdd"
+
+	// Files are D's statement files: JYMX and FKMX detail files and their
+	// summaries. Their rows are the rows this run reports on.
+	Files []*recon.StatementFile
+	// History holds every good row of stored daily detail files dated before
+	// D, in file-date order: refund pairing, duplicates and ledger matches
+	// look across days (SPEC §2.4, §4.1).
+	History []recon.Row
+	// Ledger is every ledger entry of the merchant (its own and those
+	// without oid_partner).
+	Ledger []recon.Entry
+	// HistoryStart is the earliest settle date whose statement the store
+	// holds (≤ D). Unmatched entries dated before it are out of scope.
+	HistoryStart string
+	// MissingDays are days inside history and inside the window whose
+	// statement neither the store nor the source had; the entries they
+	// would decide stay pending.
+	MissingDays []string
+}
+
+// Pair is a statement row of D and the ledger entry it agrees with.
+type Pair struct {
+	File  string
+	Line  int
+	Entry int // index into Input.Ledger
+}
+
+// Outcome is what a run decided.
+type Outcome struct {
+	Findings  []recon.Finding // sorted by kind, no_order, file, line
+	Pending   []recon.Pending // sorted by decide date, no_order
+	Totals    []recon.TotalCheck
+	Matched   []Pair
+	Statement recon.Tally
+	Ledger    recon.Tally
+}
+
+// Ignored reasons, as the report prints them.
+const (
+	reasonBeforeHistory = "before history"
+	reasonNotSuccess    = "not SUCCESS, absent from statements as expected"
+)
+
+func reasonBusi(code string) string { return "busi_partner " + code + " ignored" }
+
+type key struct {
+	kind    recon.Kind
+	noOrder string
+}
+
+// rowState is what the run decided about one of D's rows.
+type rowState uint8
+
+const (
+	rowMatched rowState = iota
+	rowFinding
+	rowIgnored
+)
+
+// payment is a stored payment row that refund legs pair with.
+type payment struct {
+	row      *recon.Row
+	refunded recon.Fen // sum of |amount| of the legs paired so far
+	exceeded bool      // refund_exceeds_payment already true before D
+}
+
+// Daily reconciles one settle date. It never fails: every problem in the
+// input is a finding.
+func Daily(in Input, opt Options) Outcome {
+	r := runner{in: in, opt: opt, ignore: map[string]bool{}}
+	for _, c := range opt.IgnoreBusi {
+		r.ignore[c] = true
+	}
+	r.run()
+	sortFindings(r.out.Findings)
+	sort.SliceStable(r.out.Pending, func(i, j int) bool {
+		a, b := r.out.Pending[i], r.out.Pending[j]
+		if a.DecideOn != b.DecideOn {
+			return a.DecideOn < b.DecideOn
+		}
+		if a.Entry.NoOrder != b.Entry.NoOrder {
+			return a.Entry.NoOrder < b.Entry.NoOrder
+		}
+		return a.Entry.Kind < b.Entry.Kind
+	})
+	return r.out
+}
+
+type runner struct {
+	in     Input
+	opt    Options
+	ignore map[string]bool
+	out    Outcome
+
+	seen      map[key]int // statement rows per key, history first
+	byPaybill map[string]*payment
+	byOrder   map[string]*payment
+	ledger    map[key]int // ledger entry index by key
+	matched   []bool      // ledger entry seen in some statement row (history or D)
+	inScope   []bool      // ledger entry counted in this run's tally
+}
+
+// usable reports whether a row takes part in pairing, duplicates and
+// matching: rows of another merchant are set aside and ignored busi_partner
+// codes are not matched (SPEC §4, §4.1).
+func (r *runner) usable(row *recon.Row) bool {
+	return row.OidPartner == r.in.Merchant && !r.ignore[row.BusiPartner]
+}
+
+func (r *runner) run() {
+	r.indexLedger()
+	r.indexStatements()
+
+	for _, f := range r.in.Files {
+		if f.Kind.IsSummary() {
+			continue
+		}
+		r.detailFile(f)
+	}
+	r.controlTotals()
+	r.decideLedger()
+}
+
+func (r *runner) indexLedger() {
+	r.ledger = make(map[key]int, len(r.in.Ledger))
+	r.matched = make([]bool, len(r.in.Ledger))
+	r.inScope = make([]bool, len(r.in.Ledger))
+	for i := range r.in.Ledger {
+		e := &r.in.Ledger[i]
+		if e.OidPartner != "" && e.OidPartner != r.in.Merchant {
+			continue
+		}
+		k := key{e.Kind, e.NoOrder}
+		// An entry that names the merchant wins over one that leaves it
+		// empty for the same key.
+		if j, ok := r.ledger[k]; ok && r.in.Ledger[j].OidPartner != "" {
+			continue
+		}
+		r.ledger[k] = i
+	}
+}
+
+// indexStatements walks history (and D's payments, which refund legs of D
+// may pair with) before D's rows are judged.
+func (r *runner) indexStatements() {
+	r.seen = make(map[key]int, len(r.in.History))
+	r.byPaybill = make(map[string]*payment)
+	r.byOrder = make(map[string]*payment)
+	addPayment := func(row *recon.Row) {
+		if row.Kind != recon.KindPayment || !r.usable(row) {
+			return
+		}
+		p := &payment{row: row}
+		if _, dup := r.byPaybill[row.OidPaybill]; !dup {
+			r.byPaybill[row.OidPaybill] = p
+		}
+		if _, dup := r.byOrder[row.NoOrder]; !dup {
+			r.byOrder[row.NoOrder] = p
+		}
+	}
+	for i := range r.in.History {
+		addPayment(&r.in.History[i])
+	}
+	for _, f := range r.in.Files {
+		for i := range f.Rows {
+			addPayment(&f.Rows[i])
+		}
+	}
+	for i := range r.in.History {
+		row := &r.in.History[i]
+		if !r.usable(row) {
+			continue
+		}
+		k := key{row.Kind, row.NoOrder}
+		r.seen[k]++
+		if j, ok := r.ledger[k]; ok {
+			r.matched[j] = true
+		}
+		if row.Kind == recon.KindRefund {
+			if p := r.pairOf(row); p != nil {
+				p.refunded += row.Amount.Abs()
+				if p.refunded > p.row.Amount {
+					p.exceeded = true
+				}
+			}
+		}
+	}
+}
+
+// pairOf finds the payment a refund leg belongs to: the one whose
+// oid_paybill, else whose no_order, equals the leg's field 5 (SPEC §2.4).
+func (r *runner) pairOf(leg *recon.Row) *payment {
+	if p, ok := r.byPaybill[leg.OidPaybill]; ok {
+		return p
+	}
+	return r.byOrder[leg.OidPaybill]
+}
+
+func (r *runner) finding(kind recon.FindingKind, row *recon.Row, detail string) *recon.Finding {
+	r.out.Findings = append(r.out.Findings, recon.Finding{
+		SettleDate:         r.in.Date,
+		Kind:               kind,
+		NoOrder:            row.NoOrder,
+		OidPaybill:         row.OidPaybill,
+		StatementAmount:    row.Amount,
+		HasStatementAmount: true,
+		File:               row.File,
+		Line:               row.Line,
+		Detail:             detail,
+	})
+	return &r.out.Findings[len(r.out.Findings)-1]
+}
+
+func (r *runner) detailFile(f *recon.StatementFile) {
+	t := &r.out.Statement
+	for _, m := range f.Malformed {
+		t.Read++
+		t.Findings++
+		r.out.Findings = append(r.out.Findings, recon.Finding{
+			SettleDate: r.in.Date,
+			Kind:       recon.MalformedRow,
+			NoOrder:    m.NoOrder,
+			File:       m.File,
+			Line:       m.Line,
+			Detail:     malformedDetail(m),
+		})
+	}
+	for i := range f.Rows {
+		t.Read++
+		switch r.row(f, &f.Rows[i]) {
+		case rowMatched:
+			t.Matched++
+		case rowFinding:
+			t.Findings++
+		case rowIgnored:
+			t.Ignore(reasonBusi(f.Rows[i].BusiPartner))
+		}
+	}
+}
+
+func malformedDetail(m recon.Malformed) string {
+	s := m.Reason
+	if m.Field != "" {
+		s = m.Field + ": " + s
+	}
+	return s + "; raw: " + m.Raw
+}
+
+// row judges one of D's rows.
+func (r *runner) row(f *recon.StatementFile, row *recon.Row) rowState {
+	if row.OidPartner != r.in.Merchant {
+		r.finding(recon.MerchantMismatch, row, fmt.Sprintf("row is for merchant %s, file %s is for %s", row.OidPartner, f.Name, f.Merchant))
+		return rowFinding
+	}
+	if r.ignore[row.BusiPartner] {
+		// Seen, though not matched: the entry it would match is not a
+		// missing_in_statement, and is ignored for the same reason.
+		if j, ok := r.ledger[key{row.Kind, row.NoOrder}]; ok && !r.inScope[j] {
+			r.matched[j] = true
+			r.inScope[j] = true
+			r.out.Ledger.Read++
+			r.out.Ledger.Ignore(reasonBusi(row.BusiPartner))
+		}
+		return rowIgnored
+	}
+	state := rowMatched
+	if !f.Monthly() && row.SettleDate != f.Date {
+		r.finding(recon.SettleDateMismatch, row, fmt.Sprintf("settle_date %s in the file of %s", row.SettleDate, f.Date))
+		state = rowFinding
+	}
+
+	k := key{row.Kind, row.NoOrder}
+	r.seen[k]++
+	switch n := r.seen[k]; {
+	case n == 2:
+		r.finding(recon.DuplicateInStatement, row, fmt.Sprintf("second statement row for %s %s", row.Kind, row.NoOrder))
+		return rowFinding
+	case n > 2:
+		// Reported once, with the second row; later copies are part of
+		// the same finding.
+		return rowFinding
+	}
+
+	if row.Kind == recon.KindRefund && r.refundLeg(row) {
+		state = rowFinding
+	}
+
+	j, ok := r.ledger[k]
+	if !ok {
+		r.finding(recon.MissingInLedger, row, fmt.Sprintf("%s in %s, not in the ledger", row.Kind, f.Name))
+		return rowFinding
+	}
+	r.matched[j] = true
+	r.inScope[j] = true
+	r.out.Ledger.Read++
+	e := &r.in.Ledger[j]
+	if r.compare(row, e) {
+		r.out.Ledger.Findings++
+		return rowFinding
+	}
+	r.out.Ledger.Matched++
+	if state == rowMatched {
+		r.out.Matched = append(r.out.Matched, Pair{File: row.File, Line: row.Line, Entry: j})
+	}
+	return state
+}
+
+// refundLeg pairs a leg of D with its payment and reports whether that gave
+// a finding.
+func (r *runner) refundLeg(leg *recon.Row) bool {
+	p := r.pairOf(leg)
+	if p == nil {
+		if r.ledgerKnowsPayment(leg) {
+			return false
+		}
+		r.finding(recon.UnpairedRefund, leg, fmt.Sprintf("no stored payment or ledger payment has paybill or order no %s", leg.OidPaybill))
+		return true
+	}
+	p.refunded += leg.Amount.Abs()
+	if p.refunded <= p.row.Amount || p.exceeded {
+		return false
+	}
+	p.exceeded = true
+	r.out.Findings = append(r.out.Findings, recon.Finding{
+		SettleDate:         r.in.Date,
+		Kind:               recon.RefundExceedsPayment,
+		NoOrder:            p.row.NoOrder,
+		OidPaybill:         p.row.OidPaybill,
+		StatementAmount:    p.refunded,
+		HasStatementAmount: true,
+		File:               leg.File,
+		Line:               leg.Line,
+		Detail: fmt.Sprintf("refunds add up to %s, payment %s (%s line %d) is %s; refund %s crossed it",
+			p.refunded, p.row.NoOrder, p.row.File, p.row.Line, p.row.Amount, leg.NoOrder),
+	})
+	return true
+}
+
+// ledgerKnowsPayment: a payment entry whose no_order or oid_paybill equals
+// the leg's field 5, or whose no_order is the orig_no_order of the leg's own
+// ledger refund entry (SPEC §4.1).
+func (r *runner) ledgerKnowsPayment(leg *recon.Row) bool {
+	if _, ok := r.ledger[key{recon.KindPayment, leg.OidPaybill}]; ok {
+		return true
+	}
+	if j, ok := r.ledger[key{recon.KindRefund, leg.NoOrder}]; ok {
+		if _, ok := r.ledger[key{recon.KindPayment, r.in.Ledger[j].OrigNoOrder}]; ok {
+			return true
+		}
+	}
+	for i := range r.in.Ledger {
+		e := &r.in.Ledger[i]
+		if e.Kind == recon.KindPayment && e.OidPaybill != "" && e.OidPaybill == leg.OidPaybill &&
+			(e.OidPartner == "" || e.OidPartner == r.in.Merchant) {
+			return true
+		}
+	}
+	return false
+}
+
+// compare reports the first of status, amount, fee that disagrees (SPEC
+// §4.1) as a finding, and whether there was one.
+func (r *runner) compare(row *recon.Row, e *recon.Entry) bool {
+	add := func(kind recon.FindingKind, stmt, ledger recon.Fen, detail string) {
+		f := r.finding(kind, row, detail)
+		f.StatementAmount = stmt
+		f.LedgerAmount, f.HasLedgerAmount = ledger, true
+	}
+	switch {
+	case e.Status != recon.StatusSuccess:
+		add(recon.StatusMismatch, row.Amount.Abs(), e.Amount,
+			fmt.Sprintf("statement says status %d (success), ledger says %s", row.Status, e.Status))
+	case row.Amount.Abs() != e.Amount:
+		add(recon.AmountMismatch, row.Amount.Abs(), e.Amount,
+			fmt.Sprintf("statement %s, ledger %s", row.Amount.Abs(), e.Amount))
+	case e.HasFee && row.Kind != recon.KindRefund && row.Fee.Abs() != e.Fee:
+		add(recon.FeeMismatch, row.Fee.Abs(), e.Fee,
+			fmt.Sprintf("fee: statement %s, ledger %s (amounts are fees)", row.Fee.Abs(), e.Fee))
+	default:
+		return false
+	}
+	return true
+}
+
+// decideLedger settles the entries no row of D matched: decided today,
+// still pending, or not yet looked at (SPEC §4.1, the window).
+func (r *runner) decideLedger() {
+	t := &r.out.Ledger
+	first := r.in.Date == r.in.HistoryStart
+	for i := range r.in.Ledger {
+		e := &r.in.Ledger[i]
+		if r.inScope[i] || (e.OidPartner != "" && e.OidPartner != r.in.Merchant) {
+			continue
+		}
+		d := e.Date()
+		decide := addDays(d, r.opt.Window)
+		switch {
+		case d > r.in.Date:
+			continue // not looked at yet
+		case decide > r.in.Date:
+			if r.matched[i] || e.Status != recon.StatusSuccess {
+				continue // matched by an earlier day, or correct when absent
+			}
+			t.Read++
+			t.Pending++
+			r.out.Pending = append(r.out.Pending, recon.Pending{Entry: *e, DecideOn: decide, Reason: "window open"})
+		case decide == r.in.Date || (first && d < r.in.HistoryStart):
+			if r.matched[i] {
+				continue // counted in the run whose row matched it
+			}
+			t.Read++
+			switch {
+			case d < r.in.HistoryStart:
+				t.Ignore(reasonBeforeHistory)
+			case e.Status != recon.StatusSuccess:
+				t.Ignore(reasonNotSuccess)
+			default:
+				if day := r.missingDay(d, decide); day != "" {
+					t.Pending++
+					r.out.Pending = append(r.out.Pending, recon.Pending{Entry: *e, DecideOn: decide,
+						Reason: "statement of " + day + " missing"})
+					continue
+				}
+				t.Findings++
+				r.out.Findings = append(r.out.Findings, recon.Finding{
+					SettleDate:      r.in.Date,
+					Kind:            recon.MissingInStatement,
+					NoOrder:         e.NoOrder,
+					OidPaybill:      e.OidPaybill,
+					LedgerAmount:    e.Amount,
+					HasLedgerAmount: true,
+					Detail: fmt.Sprintf("%s dated %s, in no statement of %s…%s", e.Kind, e.DtOrder,
+						d, decide),
+				})
+			}
+		}
+	}
+}
+
+func (r *runner) missingDay(from, to string) string {
+	for _, m := range r.in.MissingDays {
+		if m >= from && m <= to {
+			return m
+		}
+	}
+	return ""
+}
+
+// controlTotals checks each summary file of D against its detail file.
+func (r *runner) controlTotals() {
+	detail := map[recon.FileKind]*recon.StatementFile{}
+	for _, f := range r.in.Files {
+		if !f.Kind.IsSummary() {
+			detail[f.Kind] = f
+		}
+	}
+	for _, f := range r.in.Files {
+		if !f.Kind.IsSummary() {
+			continue
+		}
+		for _, m := range f.Malformed {
+			r.out.Findings = append(r.out.Findings, recon.Finding{
+				SettleDate: r.in.Date, Kind: recon.MalformedRow, NoOrder: m.NoOrder,
+				File: m.File, Line: m.Line, Detail: malformedDetail(m),
+			})
+		}
+		if f.Summary == nil {
+			continue // malformed: no figure is compared
+		}
+		var rows []recon.Row
+		if d := detail[detailKindOf(f.Kind)]; d != nil {
+			rows = d.Rows
+		}
+		checks, findings := CheckTotals(r.in.Date, f, rows)
+		r.out.Totals = append(r.out.Totals, checks...)
+		r.out.Findings = append(r.out.Findings, findings...)
+	}
+}
+
+func detailKindOf(k recon.FileKind) recon.FileKind {
+	if k == recon.FileFKMXSUM {
+		return recon.FileFKMX
+	}
+	return recon.FileJYMX
+}
+
+// addDays adds n days to a "yyyymmdd" date.
+func addDays(date string, n int) string {
+	t, err := time.Parse("20060102", date)
+	if err != nil {
+		return date // dates are validated at parse and import
+	}
+	return t.AddDate(0, 0, n).Format("20060102")
+}
+
+// AddDays is addDays for callers that plan which days a run needs.
+func AddDays(date string, n int) string { return addDays(date, n) }
+
+func sortFindings(fs []recon.Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := &fs[i], &fs[j]
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		if a.NoOrder != b.NoOrder {
+			return a.NoOrder < b.NoOrder
+		}
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+}
