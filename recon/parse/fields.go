@@ -1,0 +1,72 @@
+package parse
+
+// Field checks shared by the detail and summary readers. They work on bytes
+// of ASCII text and never allocate: they run for every field of every row.
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// num reads s[i:j] as a decimal number; s[i:j] must be digits.
+func num(s string, i, j int) int {
+	n := 0
+	for ; i < j; i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
+}
+
+func daysIn(year, month int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// validMonth6 reports a real "yyyymm".
+func validMonth6(s string) bool {
+	if len(s) != 6 || !allDigits(s) {
+		return false
+	}
+	y, m := num(s, 0, 4), num(s, 4, 6)
+	return y >= 1 && m >= 1 && m <= 12
+}
+
+// validDate8 reports a real calendar date "yyyymmdd".
+func validDate8(s string) bool {
+	if len(s) != 8 || !allDigits(s) {
+		return false
+	}
+	y, m, d := num(s, 0, 4), num(s, 4, 6), num(s, 6, 8)
+	return y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= daysIn(y, m)
+}
+
+// validTimestamp reports a real "yyyymmdd hh:mm:ss" (SPEC §2.3 fields 3, 10).
+func validTimestamp(s string) bool {
+	if len(s) != 17 || s[8] != ' ' || s[11] != ':' || s[14] != ':' {
+		return false
+	}
+	if !validDate8(s[:8]) {
+		return false
+	}
+	for _, p := range [3]int{9, 12, 15} {
+		if s[p] < '0' || s[p] > '9' || s[p+1] < '0' || s[p+1] > '9' {
+			return false
+		}
+	}
+	return num(s, 9, 11) < 24 && num(s, 12, 14) < 60 && num(s, 15, 17) < 60
+}

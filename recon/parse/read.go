@@ -1,0 +1,134 @@
+package parse
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/lianlian-recon/reconcile/recon"
+)
+
+// Read reads a whole statement file named name (a base name) from r: the
+// name parsed, size and SHA-256 of the raw bytes, encoding, every good row,
+// every malformed line (SPEC §4.1), the title row, the summary for a
+// summary file, and file-level warnings. A malformed summary line is one
+// Malformed entry and Summary stays nil.
+//
+// The error is only for what stops the file: an unknown name (ErrUnknownName),
+// the cross-border layout (ErrCrossBorder), I/O. When r is an io.ReadSeeker
+// and a file first judged UTF-8 turns out to hold invalid UTF-8 further on,
+// the file is read again as GB18030 (SPEC §2.2: anything but valid UTF-8 is
+// GB18030); otherwise those lines alone are decoded as GB18030, with a
+// warning.
+func Read(r io.Reader, name string) (*recon.StatementFile, error) {
+	fn, err := ParseName(name)
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	cnt := &countWriter{}
+	tee := io.TeeReader(r, io.MultiWriter(h, cnt))
+	sf := &recon.StatementFile{FileName: fn}
+
+	if fn.Kind.IsSummary() {
+		sum, enc, err := ReadSummary(tee, fn)
+		var pe *ParseError
+		switch {
+		case errors.As(err, &pe):
+			m := malformed(pe)
+			m.NoOrder = "" // a summary line has no order number
+			sf.Malformed = append(sf.Malformed, m)
+		case err != nil:
+			return nil, err
+		default:
+			sf.Summary = &sum
+		}
+		sf.Encoding = enc
+	} else {
+		dr := NewDetailReader(tee, fn)
+		if err := readRows(dr, sf); err != nil {
+			return nil, err
+		}
+		if dr.Mixed() && dr.Encoding() == recon.EncodingUTF8 {
+			if s, ok := r.(io.Seeker); ok {
+				if _, err := s.Seek(0, io.SeekStart); err != nil {
+					return nil, fmt.Errorf("read %s again as GB18030: %w", name, err)
+				}
+				sf.Rows, sf.Malformed, sf.Warnings = nil, nil, nil
+				dr = NewDetailReader(r, fn)
+				dr.ForceEncoding = recon.EncodingGB18030
+				if err := readRows(dr, sf); err != nil {
+					return nil, err
+				}
+				sf.Warnings = append(sf.Warnings, "a line deep in the file is not valid UTF-8: the whole file was read as GB18030")
+			}
+		}
+	}
+	if _, err := io.Copy(io.Discard, tee); err != nil { // hash what a reader left
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	sf.Size = cnt.n
+	sf.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return sf, nil
+}
+
+func readRows(dr *DetailReader, sf *recon.StatementFile) error {
+	for {
+		row, err := dr.Read()
+		if err == io.EOF {
+			break
+		}
+		var pe *ParseError
+		if errors.As(err, &pe) {
+			sf.Malformed = append(sf.Malformed, malformed(pe))
+			continue
+		}
+		if err != nil {
+			if errors.Is(err, ErrCrossBorder) {
+				return err
+			}
+			return fmt.Errorf("read %s: %w", sf.Name, err)
+		}
+		sf.Rows = append(sf.Rows, row)
+	}
+	sf.Encoding = dr.Encoding()
+	sf.TitleLine = dr.TitleLine()
+	sf.Warnings = append(sf.Warnings, dr.Warnings()...)
+	return nil
+}
+
+// ReadFile is Read of the file at path, named by its base name.
+func ReadFile(path string) (*recon.StatementFile, error) {
+	name := filepath.Base(path)
+	if _, err := ParseName(name); err != nil {
+		return nil, err // before opening: an unknown file is not read at all
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Read(f, name)
+}
+
+// malformed turns a ParseError into the finding's material; NoOrder is the
+// raw first field, trimmed (SPEC §4.1).
+func malformed(pe *ParseError) recon.Malformed {
+	first, _, _ := strings.Cut(pe.Raw, ",")
+	return recon.Malformed{
+		File: pe.File, Line: pe.Line, NoOrder: strings.TrimSpace(first),
+		Field: pe.Field, Raw: pe.Raw, Reason: pe.Err.Error(),
+	}
+}
+
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return len(p), nil
+}
