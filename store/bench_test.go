@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/lianlian-recon/reconcile/recon"
+)
+
+// benchRows generates n rows of a daily JYMX file, one in ten a refund leg.
+func benchRows(name string, n int) []recon.Row {
+	rows := make([]recon.Row, n)
+	for i := range rows {
+		rows[i] = recon.Row{
+			File: name, Line: i + 1, NoOrder: fmt.Sprintf("201405281234%08d", i), OidPartner: merchant,
+			DtOrder: "20140528 10:11:12", BusiPartner: "101001", OidPaybill: fmt.Sprintf("2014052800%06d", i),
+			SettleDate: "20140528", Amount: recon.Fen(100 + i%10000), Status: 0, UpdatedAt: "20140528 10:12:13",
+			Fee: recon.Fen(i % 7), Product: "WEB支付网关", PayMethod: "储蓄卡快捷支付", InfoOrder: "商品名称,规格",
+			Kind: recon.KindPayment,
+		}
+		if i%10 == 0 {
+			rows[i].Amount, rows[i].Fee, rows[i].Kind = -rows[i].Amount, -rows[i].Fee, recon.KindRefund
+		}
+	}
+	return rows
+}
+
+// BenchmarkIngest stores one daily file of generated rows per iteration,
+// each under a new name, and reports rows per second.
+func BenchmarkIngest(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			s := openTest(b)
+			ctx := context.Background()
+			rows := benchRows("", n)
+			for i := 0; b.Loop(); i++ {
+				date := fmt.Sprintf("2014%04d", i)
+				f := &recon.StatementFile{
+					FileName: recon.FileName{Name: "JYMX_" + merchant + "_" + date + ".txt", Kind: recon.FileJYMX, Merchant: merchant, Date: date},
+					SHA256:   "x", Encoding: recon.EncodingUTF8, Rows: rows,
+				}
+				if _, err := s.IngestFile(ctx, f, time.Now()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// BenchmarkStatementRows streams 100,000 stored rows back.
+func BenchmarkStatementRows(b *testing.B) {
+	const n = 100_000
+	s := openTest(b)
+	ctx := context.Background()
+	name := "JYMX_" + merchant + "_20140528.txt"
+	f := &recon.StatementFile{
+		FileName: recon.FileName{Name: name, Kind: recon.FileJYMX, Merchant: merchant, Date: "20140528"},
+		SHA256:   "x", Encoding: recon.EncodingUTF8, Rows: benchRows(name, n),
+	}
+	if _, err := s.IngestFile(ctx, f, time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		got := 0
+		err := s.StatementRows(ctx, merchant, "20140528", func(string, recon.Row) error {
+			got++
+			return nil
+		})
+		if err != nil || got != n {
+			b.Fatalf("%d rows, %v", got, err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkUpsertLedger writes 100,000 new entries, then the same again
+// (all unchanged), per iteration.
+func BenchmarkUpsertLedger(b *testing.B) {
+	const n = 100_000
+	entries := make([]recon.Entry, n)
+	for i := range entries {
+		entries[i] = recon.Entry{Kind: recon.KindPayment, NoOrder: fmt.Sprintf("P%011d", i),
+			DtOrder: "20240101101112", Amount: recon.Fen(1 + i), Status: recon.StatusSuccess, Fee: 3, HasFee: i%2 == 0}
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		s := openTest(b)
+		b.StartTimer()
+		for _, want := range []LedgerCounts{{Inserted: n}, {Unchanged: n}} {
+			if c, err := s.UpsertLedger(ctx, entries); err != nil || c != want {
+				b.Fatalf("%+v, %v; want %+v", c, err, want)
+			}
+		}
+	}
+	b.ReportMetric(float64(2*n*b.N)/b.Elapsed().Seconds(), "entries/s")
+}

@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/lianlian-recon/reconcile/recon"
+)
+
+func TestUpsertLedger(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	entries := []recon.Entry{
+		{OidPartner: "", Kind: recon.KindPayment, NoOrder: "o1", DtOrder: "20240101101112", Amount: 1000, Status: recon.StatusSuccess, OidPaybill: "2014000000000001"},
+		{OidPartner: merchant, Kind: recon.KindPayment, NoOrder: "o1", DtOrder: "20240101101112", Amount: 1000, Status: recon.StatusSuccess},
+		{OidPartner: merchant, Kind: recon.KindRefund, NoOrder: "r1", DtOrder: "20240102000000", Amount: 500, Status: recon.StatusProcessing, OrigNoOrder: "o1"},
+		{OidPartner: merchant, Kind: recon.KindPayout, NoOrder: "p1", DtOrder: "20240101000000", Amount: 99999, Status: recon.StatusFailure, Fee: 0, HasFee: true},
+		{OidPartner: other, Kind: recon.KindPayment, NoOrder: "o9", DtOrder: "20231231235959", Amount: 1, Status: recon.StatusSuccess, Fee: 3, HasFee: true},
+	}
+	upsert := func(es []recon.Entry, want LedgerCounts) {
+		t.Helper()
+		got, err := s.UpsertLedger(ctx, es)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("UpsertLedger = %+v, want %+v", got, want)
+		}
+	}
+	upsert(nil, LedgerCounts{})
+	upsert(entries, LedgerCounts{Inserted: 5})
+	upsert(entries, LedgerCounts{Unchanged: 5})
+
+	changed := append([]recon.Entry(nil), entries...)
+	changed[1].Amount = 1001      // amount changed
+	changed[3].HasFee = false     // a fee of 0 and no fee differ
+	changed[2].Status = "SUCCESS" // status changed
+	changed[0].OidPaybill = ""    // paybill forgotten
+	upsert(changed, LedgerCounts{Updated: 4, Unchanged: 1})
+	upsert(changed, LedgerCounts{Unchanged: 5})
+
+	// More entries than one statement holds, one key given twice (the later
+	// wins, as if written one by one), counted the same way.
+	many := make([]recon.Entry, 2*ledgerBatch+3)
+	for i := range many {
+		many[i] = recon.Entry{OidPartner: other, Kind: recon.KindPayout, NoOrder: fmt.Sprintf("m%d", i),
+			DtOrder: "20240103000000", Amount: recon.Fen(i + 1), Status: recon.StatusSuccess}
+	}
+	many[len(many)-1].NoOrder, many[len(many)-1].Amount = "m0", 999
+	upsert(many, LedgerCounts{Inserted: len(many) - 1, Updated: 1})
+	upsert(many, LedgerCounts{Updated: 2, Unchanged: len(many) - 2}) // m0 goes back to 1, then to 999 again
+
+	got, err := s.LedgerEntries(ctx, merchant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ordered by dt_order, kind (payment, refund, payout), no_order, oid_partner;
+	// the other merchant's entry is left out, the one without a merchant kept.
+	want := []recon.Entry{changed[3], changed[0], changed[1], changed[2]}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("LedgerEntries =\n %+v\nwant %+v", got, want)
+	}
+
+	// An entry the schema refuses fails the whole call: nothing of it stays.
+	bad := []recon.Entry{
+		{Kind: recon.KindPayment, NoOrder: "new", DtOrder: "20240105000000", Amount: 5, Status: recon.StatusSuccess},
+		{Kind: recon.KindPayment, NoOrder: "zero", DtOrder: "20240105000000", Amount: 0, Status: recon.StatusSuccess},
+	}
+	if _, err := s.UpsertLedger(ctx, bad); err == nil {
+		t.Fatal("amount 0 accepted")
+	}
+	if after, _ := s.LedgerEntries(ctx, merchant); len(after) != len(want) {
+		t.Errorf("a failed upsert left %d entries, want %d", len(after), len(want))
+	}
+}
+
+// The schema is the contract for merchants who write ledger_entries
+// themselves (SPEC §3): it must refuse what the program could not read.
+func TestLedgerSchemaChecks(t *testing.T) {
+	s := openTest(t)
+	for _, tc := range []struct {
+		name, values string
+		ok           bool
+	}{
+		{"minimal row", `('payment', 'o1', '20240101101112', 100, 'SUCCESS', NULL)`, true},
+		{"amount as REAL", `('payment', 'o2', '20240101101112', 1.5, 'SUCCESS', NULL)`, false},
+		{"amount 0", `('payment', 'o3', '20240101101112', 0, 'SUCCESS', NULL)`, false},
+		{"dashed date", `('payment', 'o4', '2024-01-01 10:11', 100, 'SUCCESS', NULL)`, false},
+		{"short date", `('payment', 'o5', '20240101', 100, 'SUCCESS', NULL)`, false},
+		{"upper-case kind", `('PAYMENT', 'o6', '20240101101112', 100, 'SUCCESS', NULL)`, false},
+		{"lower-case status", `('payment', 'o7', '20240101101112', 100, 'success', NULL)`, false},
+		{"negative fee", `('payment', 'o8', '20240101101112', 100, 'SUCCESS', -1)`, false},
+		{"empty no_order", `('payment', '', '20240101101112', 100, 'SUCCESS', NULL)`, false},
+	} {
+		_, err := s.DB().Exec(`INSERT INTO ledger_entries (kind, no_order, dt_order, amount, status, fee) VALUES ` + tc.values)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: err = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+	got, err := s.LedgerEntries(context.Background(), merchant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []recon.Entry{{Kind: recon.KindPayment, NoOrder: "o1", DtOrder: "20240101101112", Amount: 100, Status: recon.StatusSuccess}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("entry written by hand reads as %+v, want %+v", got, want)
+	}
+}
