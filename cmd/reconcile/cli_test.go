@@ -1,0 +1,344 @@
+package main
+
+// End-to-end tests of the command as a user runs it: the built binary on
+// fixture folders, checking exit codes, stdout, stderr and the files.
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/mattn/go-sqlite3"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden discrepancies.csv files")
+
+const merchant = "201403251000001147"
+
+var binary string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "reconcile-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(4)
+	}
+	binary = filepath.Join(dir, "reconcile")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(4)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func run(t *testing.T, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return result{code, so.String(), se.String()}
+}
+
+// TestFindingFixtures runs every folder of testdata/fixtures/findings: each
+// produces exactly its own finding kind (clean: none), and the last run's
+// discrepancies.csv equals the folder's golden expected.csv.
+func TestFindingFixtures(t *testing.T) {
+	root := "../../testdata/fixtures/findings"
+	dirs, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) != 14 {
+		t.Errorf("%d fixture folders, want one per finding kind (13) and a clean one", len(dirs))
+	}
+	for _, d := range dirs {
+		kind := d.Name()
+		t.Run(kind, func(t *testing.T) {
+			fx := filepath.Join(root, kind)
+			tmp := t.TempDir()
+			runs, err := os.ReadFile(filepath.Join(fx, "runs.txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSpace(string(runs)), "\n")
+			var last result
+			var period string
+			for i, line := range lines {
+				args := append([]string{"run", "--merchant", merchant,
+					"--source", filepath.Join(fx, "statements"), "--ledger", filepath.Join(fx, "ledger.csv"),
+					"--db", filepath.Join(tmp, "r.db"), "--out", filepath.Join(tmp, "out")}, strings.Fields(line)...)
+				last = run(t, args...)
+				period = strings.Fields(line)[1]
+				if i < len(lines)-1 && last.code != 0 {
+					t.Fatalf("run %q: exit %d\n%s%s", line, last.code, last.stdout, last.stderr)
+				}
+			}
+			wantCode := 1
+			if kind == "clean" {
+				wantCode = 0
+			}
+			if last.code != wantCode {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", last.code, wantCode, last.stdout, last.stderr)
+			}
+			if !strings.Contains(last.stdout, "reconciled "+merchant+" "+period) {
+				t.Errorf("no verdict on stdout: %q", last.stdout)
+			}
+			got, err := os.ReadFile(filepath.Join(tmp, "out", merchant, period, "discrepancies.csv"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(got, []byte("\xef\xbb\xbf")))).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if kind == "clean" && len(recs) != 1 {
+				t.Errorf("clean fixture has %d findings", len(recs)-1)
+			}
+			if kind != "clean" && len(recs) < 2 {
+				t.Errorf("no finding")
+			}
+			for _, r := range recs[1:] {
+				if r[1] != kind {
+					t.Errorf("fixture %s produced a %s finding: %v", kind, r[1], r)
+				}
+			}
+			golden := filepath.Join(fx, "expected.csv")
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it, then read it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("discrepancies.csv differs from %s:\n got:\n%s\nwant:\n%s", golden, got, want)
+			}
+		})
+	}
+}
+
+func demoRun(t *testing.T, db, out, date string, extra ...string) result {
+	t.Helper()
+	args := append([]string{"run", "--merchant", merchant, "--date", date,
+		"--source", "../../testdata/fixtures/demo/statements", "--ledger", "../../testdata/fixtures/demo/ledger.csv",
+		"--db", db, "--out", out}, extra...)
+	return run(t, args...)
+}
+
+func readReports(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	m := map[string][]byte{}
+	for _, name := range []string{"discrepancies.csv", "summary.json", "report.html"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[name] = b
+	}
+	return m
+}
+
+func tableCounts(t *testing.T, db string) map[string]int {
+	t.Helper()
+	conn, err := sql.Open("sqlite3", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	rows, err := conn.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		names = append(names, n)
+	}
+	rows.Close()
+	counts := map[string]int{}
+	for _, n := range names {
+		var c int
+		if err := conn.QueryRow(`SELECT count(*) FROM "` + n + `"`).Scan(&c); err != nil {
+			t.Fatal(err)
+		}
+		counts[n] = c
+	}
+	return counts
+}
+
+// TestDemoTwoDaysAndIdempotency is the two-day case on the bundled GBK
+// sample: D−1 has an amount mismatch and two pending entries; D has the
+// cross-day refund paired, the 23:59:30 order matched, and the entry that
+// was pending on D−1 now missing_in_statement. Rerunning D gives the same
+// bytes and the same store.
+func TestDemoTwoDaysAndIdempotency(t *testing.T) {
+	tmp := t.TempDir()
+	db, out := filepath.Join(tmp, "r.db"), filepath.Join(tmp, "out")
+
+	r := demoRun(t, db, out, "20240311")
+	if r.code != 1 || !strings.Contains(r.stdout, "1 findings (amount_mismatch 1), 2 pending") {
+		t.Fatalf("D-1: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r.stderr != "" {
+		t.Errorf("D-1 stderr: %q", r.stderr)
+	}
+	r = demoRun(t, db, out, "20240312")
+	want := "3 findings (fee_mismatch 1, missing_in_ledger 1, missing_in_statement 1), 0 pending"
+	if r.code != 1 || !strings.Contains(r.stdout, want) {
+		t.Fatalf("D: exit %d, want %q\n%s%s", r.code, want, r.stdout, r.stderr)
+	}
+	dir := filepath.Join(out, merchant, "20240312")
+	first := readReports(t, dir)
+	csvText := string(first["discrepancies.csv"])
+	for _, s := range []string{"missing_in_statement,2024031100006", "missing_in_ledger,2024031200002", "fee_mismatch,2024031200003"} {
+		if !strings.Contains(csvText, s) {
+			t.Errorf("discrepancies.csv lacks %q:\n%s", s, csvText)
+		}
+	}
+	for _, s := range []string{"2024031123590", "TK2024031200001", "unpaired"} {
+		if strings.Contains(csvText, s) {
+			t.Errorf("discrepancies.csv mentions %q, which is matched:\n%s", s, csvText)
+		}
+	}
+	if !strings.Contains(string(first["report.html"]), "手机应用支付网关") && !strings.Contains(string(first["report.html"]), "GB18030") {
+		t.Errorf("report.html does not say the files were GB18030")
+	}
+	counts := tableCounts(t, db)
+
+	r = demoRun(t, db, out, "20240312")
+	if r.code != 1 {
+		t.Fatalf("rerun: exit %d %s", r.code, r.stderr)
+	}
+	again := readReports(t, dir)
+	for name := range first {
+		if !bytes.Equal(first[name], again[name]) {
+			t.Errorf("%s differs after a rerun", name)
+		}
+	}
+	if c := tableCounts(t, db); fmt.Sprint(c) != fmt.Sprint(counts) {
+		t.Errorf("store changed on rerun:\n%v\n%v", counts, c)
+	}
+
+	// reconcile report re-renders the same bytes from the store alone.
+	os.RemoveAll(dir)
+	r = run(t, "report", "--merchant", merchant, "--date", "20240312", "--db", db, "--out", out)
+	if r.code != 1 {
+		t.Fatalf("report: exit %d %s", r.code, r.stderr)
+	}
+	for name, b := range readReports(t, dir) {
+		if !bytes.Equal(first[name], b) {
+			t.Errorf("report re-rendered %s differently", name)
+		}
+	}
+
+	// After a ledger fix the rerun shows the fix.
+	fixed := filepath.Join(tmp, "fixed.csv")
+	led, _ := os.ReadFile("../../testdata/fixtures/demo/ledger.csv")
+	led = append(led, []byte("payment,2024031200002,2024-03-12 11:11:11,35.50,SUCCESS,,,,\n")...)
+	os.WriteFile(fixed, led, 0o644)
+	r = demoRun(t, db, out, "20240312", "--ledger", fixed)
+	if r.code != 1 || !strings.Contains(r.stdout, "2 findings (fee_mismatch 1, missing_in_statement 1)") {
+		t.Errorf("after the fix: exit %d %s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	tmp := t.TempDir()
+	db := filepath.Join(tmp, "r.db")
+	demo := "../../testdata/fixtures/demo/statements"
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"no command", nil, 2, "no command"},
+		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
+		{"date and month", []string{"run", "--merchant", merchant, "--date", "20240312", "--month", "202403", "--source", demo}, 2, "not both"},
+		{"bad date", []string{"run", "--merchant", merchant, "--date", "2024-03-12", "--source", demo}, 2, "--date"},
+		{"bad merchant", []string{"run", "--merchant", "123", "--date", "20240312", "--source", demo}, 2, "18-digit"},
+		{"no source", []string{"run", "--merchant", merchant, "--date", "20240312"}, 2, "no source"},
+		{"files not published", []string{"run", "--merchant", merchant, "--date", "20240401", "--source", demo, "--db", db}, 3, "JYMX_" + merchant + "_20240401.txt"},
+		{"missing config file", []string{"run", "--config", filepath.Join(tmp, "nope.toml"), "--date", "20240312"}, 2, "nope.toml"},
+		{"version", []string{"version"}, 0, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, tc.args...)
+			if r.code != tc.code {
+				t.Errorf("exit %d, want %d\n%s%s", r.code, tc.code, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tc.stderr) {
+				t.Errorf("stderr %q lacks %q", r.stderr, tc.stderr)
+			}
+			if tc.code >= 2 && !strings.HasPrefix(r.stderr, "reconcile: error: ") && tc.name != "no command" {
+				t.Errorf("stderr does not start with reconcile: error: %q", r.stderr)
+			}
+		})
+	}
+}
+
+func TestLedgerImportCLI(t *testing.T) {
+	tmp := t.TempDir()
+	db := filepath.Join(tmp, "r.db")
+	csvPath := filepath.Join(tmp, "l.csv")
+	os.WriteFile(csvPath, []byte("\xef\xbb\xbfno_order,kind,amount,dt_order,status\n"+
+		"A1,payment,10.00,20240312100000,SUCCESS\n"+
+		"A2,payment,1.234,20240312100000,SUCCESS\n"+
+		"A3,payment,3.00,2024-03-12 10:00:00,SUCCESS\n"), 0o644)
+	r := run(t, "ledger", "import", csvPath, "--db", db)
+	if r.code != 1 || !strings.Contains(r.stdout, "inserted 2, updated 0, unchanged 0, rejected 1") || !strings.Contains(r.stderr, "line 3") {
+		t.Fatalf("first import: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, "ledger", "import", csvPath, "--db", db)
+	if !strings.Contains(r.stdout, "inserted 0, updated 0, unchanged 2, rejected 1") {
+		t.Errorf("second import: %s", r.stdout)
+	}
+}
+
+func TestInspectCLI(t *testing.T) {
+	seed := "../../testdata/fixtures/seed/JYMX_201403251000001147_20140528.txt"
+	r := run(t, "inspect", seed)
+	if r.code != 0 {
+		t.Fatalf("inspect seed: exit %d %s", r.code, r.stderr)
+	}
+	for _, s := range []string{"JYMX", "UTF-8", "rows", "3", "215.00", "1.10", "line 2"} {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("inspect output lacks %q:\n%s", s, r.stdout)
+		}
+	}
+	r = run(t, "inspect", "../../testdata/fixtures/findings/malformed_row/statements/JYMX_201403251000001147_20240312.txt")
+	if r.code != 1 || !strings.Contains(r.stdout, "line 2") || !strings.Contains(r.stdout, "amount") {
+		t.Errorf("inspect malformed: exit %d\n%s", r.code, r.stdout)
+	}
+	r = run(t, "inspect", filepath.Join(t.TempDir(), "JYMX_201403251000001147_20240312.txt"))
+	if r.code != 2 {
+		t.Errorf("inspect a missing file: exit %d", r.code)
+	}
+}
