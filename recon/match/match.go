@@ -121,12 +121,42 @@ type runner struct {
 	ignore map[string]bool
 	out    Outcome
 
-	seen      map[key]int // statement rows per key, history first
-	byPaybill map[string]*payment
-	byOrder   map[string]*payment
-	ledger    map[key]int // ledger entry index by key
-	matched   []bool      // ledger entry seen in some statement row (history or D)
-	inScope   []bool      // ledger entry counted in this run's tally
+	// keys indexes slots by (kind, no_order): the ledger entry of the key
+	// and how many statement rows carry it. One map serves matching and
+	// duplicates, so a row costs one lookup.
+	keys  map[key]int32
+	slots []slot
+
+	payments  []payment
+	byPaybill map[string]int32 // index into payments
+	byOrder   map[string]int32
+	matched   []bool // ledger entry seen in some statement row (history or D)
+	inScope   []bool // ledger entry counted in this run's tally
+}
+
+type slot struct {
+	entry int32 // index into Input.Ledger, -1 for none
+	seen  int32 // statement rows with this key so far, history first
+}
+
+// slot returns the key's slot, creating an empty one.
+func (r *runner) slot(k key) *slot {
+	i, ok := r.keys[k]
+	if !ok {
+		i = int32(len(r.slots))
+		r.slots = append(r.slots, slot{entry: -1})
+		r.keys[k] = i
+	}
+	return &r.slots[i]
+}
+
+// entry returns the index of the key's ledger entry.
+func (r *runner) entry(k key) (int, bool) {
+	i, ok := r.keys[k]
+	if !ok || r.slots[i].entry < 0 {
+		return 0, false
+	}
+	return int(r.slots[i].entry), true
 }
 
 // usable reports whether a row takes part in pairing, duplicates and
@@ -151,7 +181,14 @@ func (r *runner) run() {
 }
 
 func (r *runner) indexLedger() {
-	r.ledger = make(map[key]int, len(r.in.Ledger))
+	n := len(r.in.Ledger) + len(r.in.History)
+	for _, f := range r.in.Files {
+		n += len(f.Rows) / 64 // statement keys the ledger lacks are rare
+	}
+	// Sized up front: growing a map of a million keys costs more than
+	// filling it.
+	r.keys = make(map[key]int32, n)
+	r.slots = make([]slot, 0, n)
 	r.matched = make([]bool, len(r.in.Ledger))
 	r.inScope = make([]bool, len(r.in.Ledger))
 	for i := range r.in.Ledger {
@@ -159,51 +196,65 @@ func (r *runner) indexLedger() {
 		if e.OidPartner != "" && e.OidPartner != r.in.Merchant {
 			continue
 		}
-		k := key{e.Kind, e.NoOrder}
+		s := r.slot(key{e.Kind, e.NoOrder})
 		// An entry that names the merchant wins over one that leaves it
 		// empty for the same key.
-		if j, ok := r.ledger[k]; ok && r.in.Ledger[j].OidPartner != "" {
+		if s.entry >= 0 && r.in.Ledger[s.entry].OidPartner != "" {
 			continue
 		}
-		r.ledger[k] = i
+		s.entry = int32(i)
 	}
 }
 
-// indexStatements walks history (and D's payments, which refund legs of D
-// may pair with) before D's rows are judged.
+// indexStatements walks history before D's rows are judged: keys already
+// seen, ledger entries already matched, refunds already paired. Payments
+// are indexed only under the values some refund leg names in field 5, so
+// the pairing maps stay as small as the refunds.
 func (r *runner) indexStatements() {
-	r.seen = make(map[key]int, len(r.in.History))
-	r.byPaybill = make(map[string]*payment)
-	r.byOrder = make(map[string]*payment)
-	addPayment := func(row *recon.Row) {
+	wanted := map[string]bool{}
+	each := func(fn func(row *recon.Row)) {
+		for i := range r.in.History {
+			fn(&r.in.History[i])
+		}
+		for _, f := range r.in.Files {
+			for i := range f.Rows {
+				fn(&f.Rows[i])
+			}
+		}
+	}
+	each(func(row *recon.Row) {
+		if row.Kind == recon.KindRefund && r.usable(row) {
+			wanted[row.OidPaybill] = true
+		}
+	})
+	r.byPaybill = make(map[string]int32, len(wanted))
+	r.byOrder = make(map[string]int32, len(wanted))
+	each(func(row *recon.Row) {
 		if row.Kind != recon.KindPayment || !r.usable(row) {
 			return
 		}
-		p := &payment{row: row}
-		if _, dup := r.byPaybill[row.OidPaybill]; !dup {
-			r.byPaybill[row.OidPaybill] = p
+		byPaybill, byOrder := wanted[row.OidPaybill], wanted[row.NoOrder]
+		if !byPaybill && !byOrder {
+			return
 		}
-		if _, dup := r.byOrder[row.NoOrder]; !dup {
-			r.byOrder[row.NoOrder] = p
+		i := int32(len(r.payments))
+		r.payments = append(r.payments, payment{row: row})
+		if _, dup := r.byPaybill[row.OidPaybill]; byPaybill && !dup {
+			r.byPaybill[row.OidPaybill] = i
 		}
-	}
-	for i := range r.in.History {
-		addPayment(&r.in.History[i])
-	}
-	for _, f := range r.in.Files {
-		for i := range f.Rows {
-			addPayment(&f.Rows[i])
+		if _, dup := r.byOrder[row.NoOrder]; byOrder && !dup {
+			r.byOrder[row.NoOrder] = i
 		}
-	}
+	})
 	for i := range r.in.History {
 		row := &r.in.History[i]
 		if !r.usable(row) {
 			continue
 		}
-		k := key{row.Kind, row.NoOrder}
-		r.seen[k]++
-		if j, ok := r.ledger[k]; ok {
-			r.matched[j] = true
+		s := r.slot(key{row.Kind, row.NoOrder})
+		s.seen++
+		if s.entry >= 0 {
+			r.matched[s.entry] = true
 		}
 		if row.Kind == recon.KindRefund {
 			if p := r.pairOf(row); p != nil {
@@ -219,10 +270,14 @@ func (r *runner) indexStatements() {
 // pairOf finds the payment a refund leg belongs to: the one whose
 // oid_paybill, else whose no_order, equals the leg's field 5 (SPEC §2.4).
 func (r *runner) pairOf(leg *recon.Row) *payment {
-	if p, ok := r.byPaybill[leg.OidPaybill]; ok {
-		return p
+	i, ok := r.byPaybill[leg.OidPaybill]
+	if !ok {
+		i, ok = r.byOrder[leg.OidPaybill]
 	}
-	return r.byOrder[leg.OidPaybill]
+	if !ok {
+		return nil
+	}
+	return &r.payments[i]
 }
 
 func (r *runner) finding(kind recon.FindingKind, row *recon.Row, detail string) *recon.Finding {
@@ -284,7 +339,7 @@ func (r *runner) row(f *recon.StatementFile, row *recon.Row) rowState {
 	if r.ignore[row.BusiPartner] {
 		// Seen, though not matched: the entry it would match is not a
 		// missing_in_statement, and is ignored for the same reason.
-		if j, ok := r.ledger[key{row.Kind, row.NoOrder}]; ok && !r.inScope[j] {
+		if j, ok := r.entry(key{row.Kind, row.NoOrder}); ok && !r.inScope[j] {
 			r.matched[j] = true
 			r.inScope[j] = true
 			r.out.Ledger.Read++
@@ -299,8 +354,9 @@ func (r *runner) row(f *recon.StatementFile, row *recon.Row) rowState {
 	}
 
 	k := key{row.Kind, row.NoOrder}
-	r.seen[k]++
-	switch n := r.seen[k]; {
+	sl := r.slot(k)
+	sl.seen++
+	switch n := sl.seen; {
 	case n == 2:
 		r.finding(recon.DuplicateInStatement, row, fmt.Sprintf("second statement row for %s %s", row.Kind, row.NoOrder))
 		return rowFinding
@@ -314,11 +370,11 @@ func (r *runner) row(f *recon.StatementFile, row *recon.Row) rowState {
 		state = rowFinding
 	}
 
-	j, ok := r.ledger[k]
-	if !ok {
+	if sl.entry < 0 {
 		r.finding(recon.MissingInLedger, row, fmt.Sprintf("%s in %s, not in the ledger", row.Kind, f.Name))
 		return rowFinding
 	}
+	j := int(sl.entry)
 	r.matched[j] = true
 	r.inScope[j] = true
 	r.out.Ledger.Read++
@@ -369,11 +425,11 @@ func (r *runner) refundLeg(leg *recon.Row) bool {
 // the leg's field 5, or whose no_order is the orig_no_order of the leg's own
 // ledger refund entry (SPEC §4.1).
 func (r *runner) ledgerKnowsPayment(leg *recon.Row) bool {
-	if _, ok := r.ledger[key{recon.KindPayment, leg.OidPaybill}]; ok {
+	if _, ok := r.entry(key{recon.KindPayment, leg.OidPaybill}); ok {
 		return true
 	}
-	if j, ok := r.ledger[key{recon.KindRefund, leg.NoOrder}]; ok {
-		if _, ok := r.ledger[key{recon.KindPayment, r.in.Ledger[j].OrigNoOrder}]; ok {
+	if j, ok := r.entry(key{recon.KindRefund, leg.NoOrder}); ok {
+		if _, ok := r.entry(key{recon.KindPayment, r.in.Ledger[j].OrigNoOrder}); ok {
 			return true
 		}
 	}
