@@ -5,8 +5,10 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/csv"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
@@ -16,6 +18,8 @@ import (
 	"testing"
 
 	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/lianlian-recon/reconcile/runlock"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden discrepancies.csv files")
@@ -328,7 +332,10 @@ func TestInspectCLI(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("inspect seed: exit %d %s", r.code, r.stderr)
 	}
-	for _, s := range []string{"JYMX", "UTF-8", "rows", "3", "215.00", "1.10", "line 2"} {
+	// The seed's three rows, field by field (row 2 without its stray quote).
+	for _, s := range []string{"JYMX", "UTF-8", "215.00", "1.10", "stray double quote",
+		"201405287094244  (商户订单号)", "2014052846671022", "15.00  (订单金额)", "0.10  (手续费)",
+		"line 3", "2014052846671934", "100.00  (订单金额)", "0.50  (手续费)", "彩票连连支付充值"} {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("inspect output lacks %q:\n%s", s, r.stdout)
 		}
@@ -340,5 +347,79 @@ func TestInspectCLI(t *testing.T) {
 	r = run(t, "inspect", filepath.Join(t.TempDir(), "JYMX_201403251000001147_20240312.txt"))
 	if r.code != 2 {
 		t.Errorf("inspect a missing file: exit %d", r.code)
+	}
+}
+
+// TestChangedFileIsReported: the same name with other bytes replaces the
+// stored rows and the report says so, with the old SHA-256.
+func TestChangedFileIsReported(t *testing.T) {
+	tmp := t.TempDir()
+	src := filepath.Join(tmp, "src")
+	os.MkdirAll(src, 0o755)
+	fx := "../../testdata/fixtures/findings/clean/statements"
+	for _, n := range []string{"JYMX_" + merchant + "_20240312.txt", "JYMXSUM_" + merchant + "_20240312.txt"} {
+		b, _ := os.ReadFile(filepath.Join(fx, n))
+		os.WriteFile(filepath.Join(src, n), b, 0o644)
+	}
+	args := []string{"run", "--merchant", merchant, "--date", "20240312", "--source", src,
+		"--ledger", "../../testdata/fixtures/findings/clean/ledger.csv",
+		"--db", filepath.Join(tmp, "r.db"), "--out", filepath.Join(tmp, "out")}
+	if r := run(t, args...); r.code != 0 {
+		t.Fatalf("first run: exit %d %s", r.code, r.stderr)
+	}
+	name := filepath.Join(src, "JYMX_"+merchant+"_20240312.txt")
+	old, _ := os.ReadFile(name)
+	// LianLian re-publishes the day with one more payment.
+	extra := "2024031200009," + merchant + ",20240312 12:00:00,109001,2024031200000009,20240312,1.00,0,0,20240312 12:00:01,0.01,WEB支付网关,余额支付,x\r\n"
+	os.WriteFile(name, append(old, extra...), 0o644)
+	r := run(t, args...)
+	if r.code != 1 || !strings.Contains(r.stdout, "missing_in_ledger 1") || !strings.Contains(r.stdout, "summary_mismatch") {
+		t.Fatalf("after the change: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	sum, err := os.ReadFile(filepath.Join(tmp, "out", merchant, "20240312", "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(sum), `"changed": true`) || !bytes.Contains(sum, []byte(sha256hex(old))) {
+		t.Errorf("summary.json does not record the change and the old SHA-256:\n%s", sum)
+	}
+}
+
+func sha256hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// TestSecondRunForMerchantRefuses: while another process holds the
+// merchant's lock, a run refuses with exit 3 and says why.
+func TestSecondRunForMerchantRefuses(t *testing.T) {
+	tmp := t.TempDir()
+	lock, err := runlock.Acquire(tmp, merchant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	r := demoRun(t, filepath.Join(tmp, "r.db"), filepath.Join(tmp, "out"), "20240312")
+	if r.code != 3 || !strings.Contains(r.stderr, merchant) || !strings.Contains(r.stderr, "hint") {
+		t.Errorf("exit %d, want 3 with a message naming the merchant:\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "out")); err == nil {
+		t.Errorf("a report was written while the merchant was locked")
+	}
+}
+
+// TestCrossBorderFileStops: LianLian's 19-column cross-border layout is
+// said so, and the run stops with exit 3 instead of guessing.
+func TestCrossBorderFileStops(t *testing.T) {
+	tmp := t.TempDir()
+	src := filepath.Join(tmp, "src")
+	os.MkdirAll(src, 0o755)
+	row := "ORD1," + merchant + ",20240312 10:00:00,109001,2024031200000001,20240312,100.00,CNY,100.00,USD,15.00,0,0,20240312 10:00:02,0.50,WEB支付网关,储蓄卡快捷支付,info,x\n"
+	os.WriteFile(filepath.Join(src, "JYMX_"+merchant+"_20240312.txt"), []byte(row), 0o644)
+	os.WriteFile(filepath.Join(src, "JYMXSUM_"+merchant+"_20240312.txt"), []byte("1|1|100.00|0|0|0|0\n"), 0o644)
+	r := run(t, "run", "--merchant", merchant, "--date", "20240312", "--source", src,
+		"--db", filepath.Join(tmp, "r.db"), "--out", filepath.Join(tmp, "out"))
+	if r.code != 3 || !strings.Contains(r.stderr, "cross-border") || !strings.Contains(r.stderr, "JYMX_"+merchant+"_20240312.txt") {
+		t.Errorf("exit %d, want 3 naming the file and the layout:\n%s", r.code, r.stderr)
 	}
 }

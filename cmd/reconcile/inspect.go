@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"text/tabwriter"
 
@@ -18,11 +20,25 @@ import (
 // cmdInspect parses statement files and prints what they hold. Exit 1 when a
 // row is malformed, 2 when a file cannot be read at all (issue 2).
 func (p *Program) cmdInspect(args []string) error {
-	if len(args) == 0 {
-		return usagef("usage: reconcile inspect FILE…")
+	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	rows := fs.Int("rows", 10, "print the first N rows field by field (-1: all)")
+	var files []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return usagef("inspect: %v", err)
+		}
+		args = fs.Args()
+		if len(args) > 0 {
+			files = append(files, args[0])
+			args = args[1:]
+		}
+	}
+	if len(files) == 0 {
+		return usagef("usage: reconcile inspect [--rows N] FILE…")
 	}
 	var unreadable, malformed int
-	for i, path := range args {
+	for i, path := range files {
 		if i > 0 {
 			fmt.Fprintln(p.Stdout)
 		}
@@ -33,11 +49,11 @@ func (p *Program) cmdInspect(args []string) error {
 			continue
 		}
 		malformed += len(f.Malformed)
-		p.describe(f)
+		p.describe(f, *rows)
 	}
 	switch {
 	case unreadable > 0:
-		return usagef("%d of %d files could not be read", unreadable, len(args))
+		return usagef("%d of %d files could not be read", unreadable, len(files))
 	case malformed > 0:
 		return errFindings
 	}
@@ -51,7 +67,7 @@ var kindNames = map[recon.FileKind]string{
 	recon.FileFKMXSUM: "payout summary (付款汇总)",
 }
 
-func (p *Program) describe(f *recon.StatementFile) {
+func (p *Program) describe(f *recon.StatementFile, rows int) {
 	w := tabwriter.NewWriter(p.Stdout, 0, 4, 2, ' ', 0)
 	period := "daily"
 	if f.Monthly() {
@@ -119,6 +135,51 @@ func (p *Program) describe(f *recon.StatementFile) {
 			field = " field " + m.Field
 		}
 		fmt.Fprintf(w, "  malformed\tline %d%s: %s\n", m.Line, field, m.Reason)
+	}
+	w.Flush()
+	if rows < 0 || rows > len(f.Rows) {
+		rows = len(f.Rows)
+	}
+	for i := range f.Rows[:rows] {
+		p.describeRow(&f.Rows[i])
+	}
+	if rows < len(f.Rows) {
+		fmt.Fprintf(p.Stdout, "  … %d more rows (--rows -1 prints all)\n", len(f.Rows)-rows)
+	}
+}
+
+// describeRow prints one row field by field, with the seed's names.
+func (p *Program) describeRow(r *recon.Row) {
+	w := tabwriter.NewWriter(p.Stdout, 0, 4, 2, ' ', 0)
+	kind := r.Kind.String()
+	if r.Revoked() {
+		kind += " (revoked same day)"
+	}
+	fmt.Fprintf(w, "  line %d\t%s\n", r.Line, kind)
+	fields := [][3]string{
+		{"no_order", "商户订单号", r.NoOrder},
+		{"oid_partner", "商户号", r.OidPartner},
+		{"dt_order", "商户订单时间", r.DtOrder},
+		{"busi_partner", "商户业务编号", r.BusiPartner},
+		{"oid_paybill", "银通支付单号", r.OidPaybill},
+		{"settle_date", "银通账务日期", r.SettleDate},
+		{"amount", "订单金额", r.Amount.String()},
+		{"direction", "商户收款标志", fmt.Sprint(r.Direction)},
+		{"status", "交易状态", fmt.Sprint(r.Status)},
+		{"updated_at", "更新时间", r.UpdatedAt},
+		{"fee", "手续费", r.Fee.String()},
+		{"product", "支付产品", r.Product},
+		{"pay_method", "支付方式", r.PayMethod},
+		{"info_order", "订单信息", r.InfoOrder},
+	}
+	if r.PayeeBank != "" || r.PayeeAccount != "" || r.PayeeName != "" {
+		fields = append(fields, [3]string{"payee_bank", "收款方银行", r.PayeeBank},
+			[3]string{"payee_account", "收款方账号", r.PayeeAccount}, [3]string{"payee_name", "收款方名称", r.PayeeName})
+	}
+	for _, f := range fields {
+		// The Chinese name goes last: tabwriter counts runes, not
+		// display width, so CJK text is never followed by a column.
+		fmt.Fprintf(w, "    %s\t%s  (%s)\n", f[0], f[2], f[1])
 	}
 	w.Flush()
 }
