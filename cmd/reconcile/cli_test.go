@@ -276,6 +276,8 @@ func TestExitCodes(t *testing.T) {
 	tmp := t.TempDir()
 	db := filepath.Join(tmp, "r.db")
 	demo := "../../testdata/fixtures/demo/statements"
+	badConfig := filepath.Join(tmp, "bad.toml")
+	os.WriteFile(badConfig, []byte("[[merchant]]\nid = \"123\"\ncolour = \"red\"\nsource = \"/srv\"\n"), 0o644)
 	tests := []struct {
 		name   string
 		args   []string
@@ -291,6 +293,9 @@ func TestExitCodes(t *testing.T) {
 		{"files not published", []string{"run", "--merchant", merchant, "--date", "20240401", "--source", demo, "--db", db}, 3, "JYMX_" + merchant + "_20240401.txt"},
 		{"missing config file", []string{"run", "--config", filepath.Join(tmp, "nope.toml"), "--date", "20240312"}, 2, "nope.toml"},
 		{"version", []string{"version"}, 0, ""},
+		{"config check ok", []string{"config", "check", "../../testdata/config/example.toml"}, 0, ""},
+		{"config check names the key", []string{"config", "check", badConfig}, 2, "merchant[0].colour: unknown key"},
+		{"run with an invalid config", []string{"run", "--config", badConfig, "--date", "20240312"}, 2, "merchant[0].id"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

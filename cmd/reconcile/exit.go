@@ -29,6 +29,13 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
+// configError is a configuration file that cannot be read or is invalid;
+// its message already says where.
+type configError struct{ err error }
+
+func (e *configError) Error() string { return e.err.Error() }
+func (e *configError) Unwrap() error { return e.err }
+
 func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
@@ -37,13 +44,14 @@ func usagef(format string, args ...any) error {
 // one place where that is decided.
 func exitCode(err error) int {
 	var ue *usageError
+	var ce *configError
 	var ve *config.ValidationError
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, errFindings):
 		return exitFindings
-	case errors.As(err, &ue), errors.As(err, &ve):
+	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &ve):
 		return exitUsage
 	case errors.Is(err, fetch.ErrHostKey), errors.Is(err, fetch.ErrAuth):
 		// A changed host key or refused credentials need a human and a

@@ -216,7 +216,7 @@ func (p *Program) settings(o *opts, needMerchant bool) (*config.Config, *config.
 		if err != nil {
 			// Unreadable or invalid, the configuration is the operator's
 			// to fix: exit 2.
-			return nil, nil, &usageError{msg: err.Error()}
+			return nil, nil, &configError{err}
 		}
 		cfg = c
 	}
@@ -624,7 +624,7 @@ func (p *Program) cmdFetch(ctx context.Context, args []string) error {
 func (p *Program) cmdConfigCheck(path string) error {
 	cfg, err := config.Load(path)
 	if err != nil {
-		return &usageError{msg: err.Error()}
+		return &configError{err}
 	}
 	ids := make([]string, 0, len(cfg.Merchants))
 	for _, m := range cfg.Merchants {
