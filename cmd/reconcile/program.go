@@ -55,6 +55,8 @@ Merchant and source flags (each also a key of the configuration file):
   --window DAYS                 days a ledger entry may wait for its statement (default 1)
   --ignore-busi CODE,…          busi_partner codes counted in totals but not matched
   --deadline HH:MM              stop waiting for unpublished files (Asia/Shanghai, on D+1; default 12:00)
+  --daily SPEC, --monthly SPEC  daemon schedule, cron syntax in Asia/Shanghai (default "30 8 * * *", "30 8 1 * *")
+  --catch-up-days N             daemon: settle dates to catch up on start (default 7)
   -v                            log what happens (to stderr)
 
 Exit codes: 0 reconciled, no finding; 1 findings (report written) or ledger
@@ -140,6 +142,8 @@ type opts struct {
 	fingerprints                       multiFlag
 	window                             int
 	ignoreBusi, deadline               string
+	daily, monthly                     string
+	catchUpDays                        int
 	verbose                            bool
 	set                                map[string]bool // flags given on the command line
 }
@@ -172,6 +176,9 @@ func (p *Program) flags(name string, o *opts) *flag.FlagSet {
 	fs.IntVar(&o.window, "window", 1, "window in days")
 	fs.StringVar(&o.ignoreBusi, "ignore-busi", "", "busi_partner codes to ignore, comma-separated")
 	fs.StringVar(&o.deadline, "deadline", "", "HH:MM on D+1 (Asia/Shanghai)")
+	fs.StringVar(&o.daily, "daily", "", "daemon: daily cron spec (Asia/Shanghai)")
+	fs.StringVar(&o.monthly, "monthly", "", "daemon: monthly cron spec (Asia/Shanghai)")
+	fs.IntVar(&o.catchUpDays, "catch-up-days", config.DefaultCatchUpDays, "daemon: dates to catch up on start")
 	fs.BoolVar(&o.verbose, "v", false, "verbose logs")
 	return fs
 }
@@ -210,7 +217,8 @@ var merchantRE = regexp.MustCompile(`^[0-9]{18}$`)
 // flag).
 func (p *Program) settings(o *opts, needMerchant bool) (*config.Config, *config.Merchant, error) {
 	cfg := &config.Config{DB: config.DefaultDB, Out: config.DefaultOut,
-		Schedule: config.Schedule{Daily: config.DefaultDaily, Monthly: config.DefaultMonthly}}
+		Schedule: config.Schedule{Daily: config.DefaultDaily, Monthly: config.DefaultMonthly,
+			CatchUpDays: config.DefaultCatchUpDays}}
 	if o.configFile != "" {
 		c, err := config.Load(o.configFile)
 		if err != nil {
@@ -226,6 +234,15 @@ func (p *Program) settings(o *opts, needMerchant bool) (*config.Config, *config.
 	if o.out != "" {
 		cfg.Out = o.out
 	}
+	if o.daily != "" {
+		cfg.Schedule.Daily = o.daily
+	}
+	if o.monthly != "" {
+		cfg.Schedule.Monthly = o.monthly
+	}
+	if o.set["catch-up-days"] {
+		cfg.Schedule.CatchUpDays = o.catchUpDays
+	}
 	if !needMerchant {
 		return cfg, nil, nil
 	}
@@ -237,7 +254,7 @@ func (p *Program) settings(o *opts, needMerchant bool) (*config.Config, *config.
 		} else if o.configFile != "" && len(cfg.Merchants) > 0 {
 			return nil, nil, usagef("merchant %s is not in %s", o.merchant, o.configFile)
 		} else {
-			m = config.Merchant{ID: o.merchant, Window: 1}
+			m = config.Merchant{ID: o.merchant, Window: config.DefaultWindow}
 		}
 	case len(cfg.Merchants) == 1:
 		m = cfg.Merchants[0]
