@@ -1,5 +1,7 @@
 package recon
 
+import "sort"
+
 // FindingKind is the kind column of the report (SPEC §4).
 type FindingKind string
 
@@ -55,4 +57,22 @@ func (f *Finding) Difference() (Fen, bool) {
 		return 0, false
 	}
 	return f.StatementAmount - f.LedgerAmount, true
+}
+
+// SortFindings puts findings in report order (SPEC §6): kind, then
+// no_order, then file, then line; the sort is stable.
+func SortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := &fs[i], &fs[j]
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		if a.NoOrder != b.NoOrder {
+			return a.NoOrder < b.NoOrder
+		}
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
 }

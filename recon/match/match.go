@@ -101,7 +101,7 @@ func Daily(in Input, opt Options) Outcome {
 		r.ignore[c] = true
 	}
 	r.run()
-	sortFindings(r.out.Findings)
+	recon.SortFindings(r.out.Findings)
 	sort.SliceStable(r.out.Pending, func(i, j int) bool {
 		a, b := r.out.Pending[i], r.out.Pending[j]
 		if a.DecideOn != b.DecideOn {
@@ -581,18 +581,3 @@ func addDays(date string, n int) string {
 // AddDays is addDays for callers that plan which days a run needs.
 func AddDays(date string, n int) string { return addDays(date, n) }
 
-func sortFindings(fs []recon.Finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := &fs[i], &fs[j]
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		if a.NoOrder != b.NoOrder {
-			return a.NoOrder < b.NoOrder
-		}
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		return a.Line < b.Line
-	})
-}

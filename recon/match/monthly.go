@@ -149,6 +149,6 @@ func Monthly(in MonthlyInput) MonthlyOutcome {
 	for _, d := range days {
 		out.DayTotals = append(out.DayTotals, *totals[d])
 	}
-	sortFindings(out.Findings)
+	recon.SortFindings(out.Findings)
 	return out
 }

@@ -127,19 +127,7 @@ func syncDir(dir string) error {
 func sortedFindings(fs []recon.Finding) []recon.Finding {
 	out := make([]recon.Finding, len(fs))
 	copy(out, fs)
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := &out[i], &out[j]
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		if a.NoOrder != b.NoOrder {
-			return a.NoOrder < b.NoOrder
-		}
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		return a.Line < b.Line
-	})
+	recon.SortFindings(out)
 	return out
 }
 
