@@ -580,4 +580,3 @@ func addDays(date string, n int) string {
 
 // AddDays is addDays for callers that plan which days a run needs.
 func AddDays(date string, n int) string { return addDays(date, n) }
-
