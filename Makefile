@@ -30,9 +30,36 @@ demo: build
 	done
 	@echo "== reports: $(DEMO)/reports/$(M)/20240311 and $(DEMO)/reports/$(M)/20240312 (discrepancies.csv, summary.json, report.html)"
 
-# Benchmarks of the parser, store, ledger import and matcher on generated data.
+# End to end on a generated million-payment GBK day (cached in $(BENCH_DIR),
+# keyed by the generator's configuration and source): floors measured on the
+# same file, `reconcile run` with a fresh store BENCH_RUNS times (medians:
+# wall, CPU, peak RSS, rows/s, ratios to the floors), findings checked against
+# the planted ones. Then the Go micro-benchmarks of the parser, store, ledger
+# import and matcher, once each.
+BENCH_DIR  ?= /tmp/reconcile-bench
+BENCH_RUNS ?= 3
+BENCH_GEN   = $(shell sha256sum gen/gen.go | cut -c1-12)
 bench:
+	@mkdir -p $(BENCH_DIR)
+	$(GO) build -o $(BENCH_DIR)/reconcile ./cmd/reconcile
+	$(GO) build -o $(BENCH_DIR)/reconcile-bench ./cmd/reconcile-bench
+	$(BENCH_DIR)/reconcile-bench -dir $(BENCH_DIR) -bin $(BENCH_DIR)/reconcile -runs $(BENCH_RUNS) -gen-hash $(BENCH_GEN)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 30m ./recon/parse/ ./recon/match/ ./store/ ./ledger/
+
+# The same data through DuckDB (bench/peers, its own Go module so the main
+# module never depends on it; the first build links a large static library
+# and takes minutes) and through the sqlite3 command line, beside our run in
+# the same invocation, with the ratios; checks that the peers find the same
+# missing and amount-mismatched keys.
+.PHONY: bench-peers
+bench-peers:
+	@command -v sqlite3 >/dev/null || (apt-get update && apt-get install -y sqlite3)
+	@mkdir -p $(BENCH_DIR)
+	$(GO) build -o $(BENCH_DIR)/reconcile ./cmd/reconcile
+	$(GO) build -o $(BENCH_DIR)/reconcile-bench ./cmd/reconcile-bench
+	$(BENCH_DIR)/reconcile-bench -dir $(BENCH_DIR) -bin $(BENCH_DIR)/reconcile -runs $(BENCH_RUNS) -gen-hash $(BENCH_GEN)
+	cd bench/peers && $(GO) build -o $(BENCH_DIR)/peers .
+	$(BENCH_DIR)/peers -result $(BENCH_DIR)/latest.json -runs $(BENCH_RUNS)
 
 # Each fuzz target briefly.
 FUZZTIME ?= 20s
