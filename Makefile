@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 DEMO    ?= demo-out
 M       := 201403251000001147
 
-.PHONY: build test demo bench fuzz lint clean
+.PHONY: build test demo bench bench-peers fuzz lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/reconcile
@@ -51,7 +51,6 @@ bench:
 # and takes minutes) and through the sqlite3 command line, beside our run in
 # the same invocation, with the ratios; checks that the peers find the same
 # missing and amount-mismatched keys.
-.PHONY: bench-peers
 bench-peers:
 	@command -v sqlite3 >/dev/null || (apt-get update && apt-get install -y sqlite3)
 	@mkdir -p $(BENCH_DIR)
@@ -66,6 +65,8 @@ FUZZTIME ?= 20s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDetail$$' -fuzztime $(FUZZTIME) ./recon/parse/
 	$(GO) test -run '^$$' -fuzz '^FuzzSummary$$' -fuzztime $(FUZZTIME) ./recon/parse/
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./ledger/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./config/
 
 lint:
 	$(GO) vet ./...
