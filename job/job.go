@@ -68,15 +68,49 @@ func fileName(kind recon.FileKind, merchant, date string) string {
 }
 
 // loaded is a statement file read for this run, with what the store said.
+// A file stored in the background has its outcome once writer.wait has
+// returned.
 type loaded struct {
 	file       *recon.StatementFile
 	changed    bool
 	prevSHA256 string
+	err        error // the background store's error
+}
+
+// writer runs a run's statement ingests one after another, each in its
+// own transaction, in the background: a million-row file takes seconds to
+// store, and matching does not need D's rows in the store (it has them in
+// memory), so the two overlap on two cores. One at a time, because SQLite
+// has one writer and a second would wait on the busy time-out.
+type writer struct {
+	last chan struct{} // closed when the last queued ingest is done; nil if none
+}
+
+// queue runs fn after every ingest queued before it.
+func (w *writer) queue(fn func()) {
+	prev, done := w.last, make(chan struct{})
+	go func() {
+		if prev != nil {
+			<-prev
+		}
+		fn()
+		close(done)
+	}()
+	w.last = done
+}
+
+// wait returns once every queued ingest is done. A nil writer has none.
+func (w *writer) wait() {
+	if w != nil && w.last != nil {
+		<-w.last
+	}
 }
 
 // get fetches, parses and stores one file. A file not published comes back
-// as an error wrapping fetch.ErrNotPublished.
-func (j *Job) get(ctx context.Context, name string, wait bool) (*loaded, error) {
+// as an error wrapping fetch.ErrNotPublished. With a writer and async, the
+// file is stored in the background: call w.wait, then read l.err; without,
+// it is stored (after anything w has queued) before get returns.
+func (j *Job) get(ctx context.Context, name string, wait bool, w *writer, async bool) (*loaded, error) {
 	var f fetch.Fetched
 	var err error
 	if wait && j.Retry != nil {
@@ -100,22 +134,34 @@ func (j *Job) get(ctx context.Context, name string, wait bool) (*loaded, error) 
 		}
 		return nil, err
 	}
-	ing, err := j.Store.IngestFile(ctx, sf, j.now())
-	if err != nil {
-		return nil, err
-	}
 	l := &loaded{file: sf}
-	if ing.Status == store.Replaced {
-		l.changed, l.prevSHA256 = true, ing.PrevSHA256
-		j.log().Warn("statement file changed since it was last read", "file", name, "old_sha256", ing.PrevSHA256, "new_sha256", sf.SHA256)
+	now := j.now()
+	ingest := func() {
+		ing, err := j.Store.IngestFile(ctx, sf, now)
+		if err != nil {
+			l.err = err
+			return
+		}
+		if ing.Status == store.Replaced {
+			l.changed, l.prevSHA256 = true, ing.PrevSHA256
+			j.log().Warn("statement file changed since it was last read", "file", name, "old_sha256", ing.PrevSHA256, "new_sha256", sf.SHA256)
+		}
+		j.log().Info("statement file", "file", name, "rows", len(sf.Rows), "malformed", len(sf.Malformed), "encoding", sf.Encoding, "status", ing.Status.String())
 	}
-	j.log().Info("statement file", "file", name, "rows", len(sf.Rows), "malformed", len(sf.Malformed), "encoding", sf.Encoding, "status", ing.Status.String())
+	if w != nil && async {
+		w.queue(ingest)
+		return l, nil
+	}
+	w.wait()
+	if ingest(); l.err != nil {
+		return nil, l.err
+	}
 	return l, nil
 }
 
 // required gets a file the run cannot do without.
-func (j *Job) required(ctx context.Context, name string) (*loaded, error) {
-	l, err := j.get(ctx, name, true)
+func (j *Job) required(ctx context.Context, name string, w *writer, async bool) (*loaded, error) {
+	l, err := j.get(ctx, name, true, w, async)
 	if err != nil {
 		if errors.Is(err, fetch.ErrNotPublished) || errors.Is(err, fetch.ErrDeadline) {
 			return nil, fmt.Errorf("%w: %w", ErrInputUnavailable, err)
@@ -127,8 +173,8 @@ func (j *Job) required(ctx context.Context, name string) (*loaded, error) {
 
 // optional gets a file that may legitimately be absent (FKMX on a day
 // without payouts); nil, nil when it is.
-func (j *Job) optional(ctx context.Context, name string) (*loaded, error) {
-	l, err := j.get(ctx, name, false)
+func (j *Job) optional(ctx context.Context, name string, w *writer, async bool) (*loaded, error) {
+	l, err := j.get(ctx, name, false, w, async)
 	if errors.Is(err, fetch.ErrNotPublished) {
 		return nil, nil
 	}
@@ -156,9 +202,14 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (*recon.Result, 
 	start := j.now()
 	used := map[string]bool{}
 	var files []*loaded
+	// D's files are stored in the background while the run reads the
+	// ledger and history and matches; every store is done before the
+	// result is (and before Daily returns, whatever happens).
+	w := &writer{}
+	defer w.wait()
 	for _, k := range []recon.FileKind{recon.FileJYMX, recon.FileJYMXSUM} {
 		name := fileName(k, merchant, date)
-		l, err := j.required(ctx, name)
+		l, err := j.required(ctx, name, w, true)
 		if err != nil {
 			return nil, err
 		}
@@ -167,7 +218,7 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (*recon.Result, 
 	}
 	for _, k := range []recon.FileKind{recon.FileFKMX, recon.FileFKMXSUM} {
 		name := fileName(k, merchant, date)
-		l, err := j.optional(ctx, name)
+		l, err := j.optional(ctx, name, w, true)
 		if err != nil {
 			return nil, err
 		}
@@ -191,8 +242,10 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (*recon.Result, 
 		}
 		got := false
 		for _, k := range []recon.FileKind{recon.FileJYMX, recon.FileJYMXSUM, recon.FileFKMX, recon.FileFKMXSUM} {
+			// History must be in the store before it is read back:
+			// stored before get returns.
 			name := fileName(k, merchant, d)
-			l, err := j.optional(ctx, name)
+			l, err := j.optional(ctx, name, w, false)
 			if err != nil {
 				return nil, err
 			}
@@ -211,7 +264,9 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (*recon.Result, 
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
+	// D's JYMX may still be being stored: it counts as stored, as it
+	// will be before the run ends (or the run fails).
+	if !ok || date < start2 {
 		start2 = date
 	}
 	var missing []string
@@ -240,6 +295,12 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (*recon.Result, 
 		in.Files = append(in.Files, l.file)
 	}
 	out := match.Daily(in, j.Options)
+	w.wait()
+	for _, l := range files {
+		if l.err != nil {
+			return nil, l.err
+		}
+	}
 
 	res := &recon.Result{
 		Merchant:    merchant,
@@ -322,9 +383,9 @@ func (j *Job) Monthly(ctx context.Context, merchant, month string) (*recon.Resul
 		name := fileName(kind, merchant, month)
 		var m *loaded
 		if kind == recon.FileJYMX {
-			m, err = j.required(ctx, name)
+			m, err = j.required(ctx, name, nil, false)
 		} else {
-			m, err = j.optional(ctx, name)
+			m, err = j.optional(ctx, name, nil, false)
 		}
 		if err != nil {
 			return nil, err
@@ -382,7 +443,7 @@ func (j *Job) dailyFile(ctx context.Context, name string) (*recon.StatementFile,
 	if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	l, err := j.optional(ctx, name)
+	l, err := j.optional(ctx, name, nil, false)
 	if err != nil || l == nil {
 		return nil, err
 	}

@@ -98,3 +98,27 @@ func BenchmarkUpsertLedger(b *testing.B) {
 	}
 	b.ReportMetric(float64(2*n*b.N)/b.Elapsed().Seconds(), "entries/s")
 }
+
+// BenchmarkLedgerEntries reads 200,000 stored entries of a merchant back,
+// in the run's order.
+func BenchmarkLedgerEntries(b *testing.B) {
+	const n = 200_000
+	s := openTest(b)
+	ctx := context.Background()
+	entries := make([]recon.Entry, n)
+	for i := range entries {
+		entries[i] = recon.Entry{OidPartner: merchant, Kind: recon.KindPayment, NoOrder: fmt.Sprintf("P%011d", n-i),
+			DtOrder: fmt.Sprintf("20240101%06d", i%86400), Amount: recon.Fen(1 + i), Status: recon.StatusSuccess,
+			OidPaybill: fmt.Sprintf("2024010100%06d", i), Fee: 3, HasFee: i%2 == 0}
+	}
+	if _, err := s.UpsertLedger(ctx, entries); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		got, err := s.LedgerEntries(ctx, merchant)
+		if err != nil || len(got) != n {
+			b.Fatalf("%d entries, %v", len(got), err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "entries/s")
+}

@@ -58,7 +58,7 @@ var rowCols = []string{
 	"payee_name", "kind", "warnings",
 }
 
-const rowBatch = 100
+const rowBatch = 400
 
 func insertRowsSQL(n int) string {
 	return "INSERT INTO statement_rows (" + strings.Join(rowCols, ", ") + ") VALUES " + valuesList(n, len(rowCols))

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/lianlian-recon/reconcile/recon"
@@ -32,7 +35,56 @@ func upsertLedgerSQL(n int) string {
 		OR oid_paybill IS NOT excluded.oid_paybill OR fee IS NOT excluded.fee`
 }
 
-const ledgerBatch = 100
+const ledgerBatch = 500
+
+// ledgerDiffMin is the size of an import from which UpsertLedger first
+// looks for the entries it need not write (a variable for the tests).
+var ledgerDiffMin = 10_000
+
+// unchanged reports, for each entry, whether the table holds it with the
+// same values, in one pass over the table inside tx. An entry whose key
+// comes more than once in entries is never reported unchanged: the upsert
+// writes each occurrence in turn, as it would without this pass.
+func unchanged(ctx context.Context, tx *sql.Tx, entries []recon.Entry) ([]bool, error) {
+	// Keyed by no_order alone, so that a scanned key is looked up without
+	// an allocation; kind and oid_partner are compared after. Two entries
+	// sharing a no_order are both written (-1).
+	idx := make(map[string]int32, len(entries))
+	for i := range entries {
+		if _, dup := idx[entries[i].NoOrder]; dup {
+			idx[entries[i].NoOrder] = -1
+			continue
+		}
+		idx[entries[i].NoOrder] = int32(i)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT oid_partner, kind, no_order, dt_order, amount, status,
+		orig_no_order, oid_paybill, fee FROM ledger_entries`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	same := make([]bool, len(entries))
+	var (
+		partner, kind, noOrder, dtOrder, status, orig, paybill sql.RawBytes
+		amount                                                 int64
+		fee                                                    sql.NullInt64
+	)
+	for rows.Next() {
+		if err := rows.Scan(&partner, &kind, &noOrder, &dtOrder, &amount, &status, &orig, &paybill, &fee); err != nil {
+			return nil, err
+		}
+		i, ok := idx[string(noOrder)]
+		if !ok || i < 0 {
+			continue
+		}
+		e := &entries[i]
+		same[i] = same[i] || string(partner) == e.OidPartner && string(kind) == e.Kind.String() &&
+			string(dtOrder) == e.DtOrder && amount == int64(e.Amount) && string(status) == string(e.Status) &&
+			string(orig) == e.OrigNoOrder && string(paybill) == e.OidPaybill &&
+			fee.Valid == e.HasFee && (!fee.Valid || fee.Int64 == int64(e.Fee))
+	}
+	return same, rows.Err()
+}
 
 // UpsertLedger writes entries in one transaction, keyed by (oid_partner,
 // kind, no_order); an empty oid_partner is a key value of its own. An
@@ -40,7 +92,7 @@ const ledgerBatch = 100
 // writing the same entries twice changes nothing (SPEC §3); an entry given
 // twice counts twice, the later values winning. An entry the schema refuses
 // (e.g. amount ≤ 0) fails the whole call, which writes nothing; the error
-// names the batch of 100 entries it is in (callers validate first, as
+// names the batch of entries it is in (callers validate first, as
 // package ledger does).
 func (s *Store) UpsertLedger(ctx context.Context, entries []recon.Entry) (LedgerCounts, error) {
 	c, err := s.upsertLedger(ctx, entries)
@@ -74,7 +126,33 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 	if err != nil {
 		return c, err
 	}
-	full, err := tx.PrepareContext(ctx, upsertLedgerSQL(min(ledgerBatch, len(entries))))
+	// Most of a daily ledger file was imported the day before: entries
+	// equal to the stored ones are found by one pass over the table and not
+	// written at all, which costs a fraction of a million upserts.
+	var same []bool
+	if len(entries) >= ledgerDiffMin && before <= 4*len(entries) && before > 0 {
+		if same, err = unchanged(ctx, tx, entries); err != nil {
+			return c, err
+		}
+	}
+	// write holds the entries to write; pos their places in entries.
+	write, pos := entries, []int(nil)
+	if same != nil {
+		write = make([]recon.Entry, 0, len(entries)/8)
+		for i := range entries {
+			if !same[i] {
+				write = append(write, entries[i])
+				pos = append(pos, i)
+			}
+		}
+	}
+	place := func(i int) int { // 1-based place in entries of write[i]
+		if pos != nil {
+			return pos[i] + 1
+		}
+		return i + 1
+	}
+	full, err := tx.PrepareContext(ctx, upsertLedgerSQL(max(1, min(ledgerBatch, len(write)))))
 	if err != nil {
 		return c, err
 	}
@@ -90,11 +168,11 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 	execCtx := context.WithoutCancel(ctx)
 	args := make([]any, 0, ledgerBatch*11)
 	changed := 0
-	for start := 0; start < len(entries); start += ledgerBatch {
+	for start := 0; start < len(write); start += ledgerBatch {
 		if err = ctx.Err(); err != nil {
 			return c, err
 		}
-		batch := entries[start:min(start+ledgerBatch, len(entries))]
+		batch := write[start:min(start+ledgerBatch, len(write))]
 		args = args[:0]
 		for i := range batch {
 			e := &batch[i]
@@ -108,7 +186,7 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 		}
 		if err != nil {
 			// SQLite does not say which row of the batch it refused.
-			return c, fmt.Errorf("entries %d to %d (first %s %q): %w", start+1, start+len(batch), batch[0].Kind, batch[0].NoOrder, err)
+			return c, fmt.Errorf("entries %d to %d (first %s %q): %w", place(start), place(start+len(batch)-1), batch[0].Kind, batch[0].NoOrder, err)
 		}
 		// changes() counts this statement's rows only, not those of any
 		// trigger a merchant may have put on the table.
@@ -132,35 +210,142 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 // LedgerEntries returns the entries of merchant: those with its oid_partner
 // and those with none (SPEC §4.1), ordered by dt_order, kind (payment,
 // refund, payout, as recon.Kind), no_order, then oid_partner.
+//
+// A million entries are read in a second or so: SQLite returns them in
+// table order and Go sorts them (SQLite's sorter spills to temporary
+// files), and their texts are copied into shared blocks rather than one
+// allocation each.
 func (s *Store) LedgerEntries(ctx context.Context, merchant string) ([]recon.Entry, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT oid_partner, kind, no_order, dt_order, amount, status,
-		orig_no_order, oid_paybill, fee FROM ledger_entries
-		WHERE oid_partner IN (?, '')
-		ORDER BY dt_order, CASE kind WHEN 'payment' THEN 1 WHEN 'refund' THEN 2 ELSE 3 END, no_order, oid_partner`,
-		merchant)
+	out, err := s.ledgerEntries(ctx, merchant)
 	if err != nil {
 		return nil, fmt.Errorf("ledger of %s: %w", merchant, err)
 	}
+	return out, nil
+}
+
+func (s *Store) ledgerEntries(ctx context.Context, merchant string) ([]recon.Entry, error) {
+	// One read transaction: the count and the rows see the same snapshot.
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN DEFERRED"); err != nil {
+		return nil, err
+	}
+	defer conn.ExecContext(context.Background(), "ROLLBACK")
+	var n int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM ledger_entries WHERE oid_partner IN (?, '')",
+		merchant).Scan(&n); err != nil {
+		return nil, err
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT oid_partner, kind, no_order, dt_order, amount, status,
+		orig_no_order, oid_paybill, fee FROM ledger_entries WHERE +oid_partner IN (?, '')`, merchant)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
-	var out []recon.Entry
+	out := make([]recon.Entry, 0, n)
+	var (
+		partner, kind, status sql.RawBytes
+		text                  [4]sql.RawBytes // no_order, dt_order, orig_no_order, oid_paybill
+		amount                int64
+		fee                   sql.NullInt64
+		texts                 textBlock
+	)
 	for rows.Next() {
+		if err := rows.Scan(&partner, &kind, &text[0], &text[1], &amount, &status,
+			&text[2], &text[3], &fee); err != nil {
+			return nil, err
+		}
 		var e recon.Entry
-		var kind, status string
-		var fee sql.NullInt64
-		if err := rows.Scan(&e.OidPartner, &kind, &e.NoOrder, &e.DtOrder, &e.Amount, &status,
-			&e.OrigNoOrder, &e.OidPaybill, &fee); err != nil {
-			return nil, fmt.Errorf("ledger of %s: %w", merchant, err)
+		if len(partner) > 0 {
+			if string(partner) != merchant {
+				return nil, fmt.Errorf("entry %q: oid_partner %q", text[0], partner)
+			}
+			e.OidPartner = merchant
 		}
-		k, ok := recon.ParseKind(kind)
+		k, ok := recon.ParseKind(string(kind))
 		if !ok {
-			return nil, fmt.Errorf("ledger of %s: entry %q: stored kind %q", merchant, e.NoOrder, kind)
+			return nil, fmt.Errorf("entry %q: stored kind %q", text[0], kind)
 		}
-		e.Kind, e.Status = k, recon.LedgerStatus(status)
+		e.Kind, e.Amount = k, recon.Fen(amount)
+		switch st := recon.LedgerStatus(status); st {
+		case recon.StatusSuccess, recon.StatusFailure, recon.StatusProcessing:
+			e.Status = st
+		default:
+			e.Status = recon.LedgerStatus(string(status))
+		}
 		e.Fee, e.HasFee = recon.Fen(fee.Int64), fee.Valid
 		out = append(out, e)
+		texts.add(&out, len(out)-1, text)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("ledger of %s: %w", merchant, err)
+		return nil, err
 	}
+	texts.flush(out)
+	slices.SortFunc(out, compareEntries)
 	return out, nil
+}
+
+func compareEntries(a, b recon.Entry) int {
+	if c := strings.Compare(a.DtOrder, b.DtOrder); c != 0 {
+		return c
+	}
+	if a.Kind != b.Kind {
+		return cmp.Compare(a.Kind, b.Kind)
+	}
+	if c := strings.Compare(a.NoOrder, b.NoOrder); c != 0 {
+		return c
+	}
+	return strings.Compare(a.OidPartner, b.OidPartner)
+}
+
+// textBlock gathers the four texts of many entries into one block, which
+// becomes one string shared by those entries: a million entries cost a
+// few dozen allocations instead of four million.
+type textBlock struct {
+	buf   []byte
+	first int      // the first entry whose texts are in buf
+	ends  [][4]int // per entry since first, the end offset of each text
+}
+
+const textBlockSize = 1 << 20
+
+// add copies entry i's texts; its strings are set by a later flush.
+func (t *textBlock) add(out *[]recon.Entry, i int, text [4]sql.RawBytes) {
+	size := 0
+	for _, b := range text {
+		size += len(b)
+	}
+	if len(t.buf)+size > cap(t.buf) {
+		t.flush((*out)[:i])
+		t.first = i
+		if cap(t.buf) < size {
+			t.buf = make([]byte, 0, max(textBlockSize, size))
+		}
+	}
+	var e [4]int
+	for k, b := range text {
+		t.buf = append(t.buf, b...)
+		e[k] = len(t.buf)
+	}
+	t.ends = append(t.ends, e)
+}
+
+// flush sets the strings of the entries added since the last flush; out
+// holds at least those entries.
+func (t *textBlock) flush(out []recon.Entry) {
+	if len(t.ends) == 0 {
+		return
+	}
+	s := string(t.buf)
+	start := 0
+	for j, e := range t.ends {
+		x := &out[t.first+j]
+		x.NoOrder, x.DtOrder, x.OrigNoOrder, x.OidPaybill = s[start:e[0]], s[e[0]:e[1]], s[e[1]:e[2]], s[e[2]:e[3]]
+		start = e[3]
+	}
+	t.ends = t.ends[:0]
+	t.buf = t.buf[:0]
 }

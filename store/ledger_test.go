@@ -9,7 +9,20 @@ import (
 	"github.com/lianlian-recon/reconcile/recon"
 )
 
+// TestUpsertLedger runs twice: entry by entry through SQL, and with the
+// pass that finds unchanged entries first (ledgerDiffMin 0), which must
+// count and store the same.
 func TestUpsertLedger(t *testing.T) {
+	for _, diffMin := range []int{1 << 30, 0} {
+		t.Run(fmt.Sprint("diffMin=", diffMin), func(t *testing.T) {
+			defer func(old int) { ledgerDiffMin = old }(ledgerDiffMin)
+			ledgerDiffMin = diffMin
+			testUpsertLedger(t)
+		})
+	}
+}
+
+func testUpsertLedger(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
 	entries := []recon.Entry{

@@ -79,3 +79,20 @@ func BenchmarkParseGBK(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// BenchmarkReadFile reads the whole file as a run does: every row held,
+// size and SHA-256.
+func BenchmarkReadFile(b *testing.B) {
+	path, rows := benchFile(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		f, err := ReadFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(f.Rows) != rows {
+			b.Fatalf("read %d rows, want %d", len(f.Rows), rows)
+		}
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
