@@ -202,6 +202,7 @@ func (p *Program) cmdDaemon(ctx context.Context, args []string) error {
 		return usagef("daemon: %s has no merchant", o.configFile)
 	}
 	log := p.logger(&o, slog.LevelInfo)
+	p.shutdown = ctx
 	st, err := store.Open(cfg.DB)
 	if err != nil {
 		return err

@@ -70,6 +70,11 @@ type Program struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 	Now            func() time.Time
+
+	// shutdown, set by the daemon, ends waiting for unpublished files: a
+	// SIGTERM must not wait for a deadline hours away. The run itself
+	// is not cancelled by it (see daemon.Runner).
+	shutdown context.Context
 }
 
 func (p *Program) now() time.Time {
@@ -397,8 +402,27 @@ func (p *Program) newJob(st *store.Store, cfg *config.Config, m *config.Merchant
 		Options: match.Options{Window: m.Window, IgnoreBusi: m.IgnoreBusi}}
 	if m.Source == "sftp" {
 		j.Retry = &fetch.Retry{Deadline: deadline(m, period, monthly), Logger: log}
+		if p.shutdown != nil {
+			j.Retry.Sleep = sleepUntil(p.shutdown)
+		}
 	}
 	return j, nil
+}
+
+// sleepUntil is a retry sleep that also ends when stop is done.
+func sleepUntil(stop context.Context) func(context.Context, time.Duration) error {
+	return func(ctx context.Context, d time.Duration) error {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-stop.Done():
+			return fmt.Errorf("daemon stopping: %w", stop.Err())
+		}
+	}
 }
 
 // deadline is when waiting for a period's files stops: the merchant's
