@@ -260,18 +260,18 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (*recon.Result, 
 	}
 	j.listOthers(ctx, used)
 
-	start2, ok, err := j.Store.HistoryStart(ctx, merchant)
+	historyStart, ok, err := j.Store.HistoryStart(ctx, merchant)
 	if err != nil {
 		return nil, err
 	}
 	// D's JYMX may still be being stored: it counts as stored, as it
 	// will be before the run ends (or the run fails).
-	if !ok || date < start2 {
-		start2 = date
+	if !ok || date < historyStart {
+		historyStart = date
 	}
 	var missing []string
 	for _, d := range lacking {
-		if d >= start2 {
+		if d >= historyStart {
 			missing = append(missing, d)
 		}
 	}
@@ -290,7 +290,7 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (*recon.Result, 
 	}
 
 	in := match.Input{Merchant: merchant, Date: date, History: history, Ledger: ledger,
-		HistoryStart: start2, MissingDays: missing}
+		HistoryStart: historyStart, MissingDays: missing}
 	for _, l := range files {
 		in.Files = append(in.Files, l.file)
 	}
