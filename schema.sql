@@ -145,14 +145,18 @@ CREATE TABLE IF NOT EXISTS summaries (
 --                 RFC 3339 text (UTC); filled in by default when omitted.
 --   revision      0 when inserted, +1 on every change by the importer.
 --
--- One entry per (oid_partner, kind, no_order). To change an entry, update
--- it in place (or INSERT ... ON CONFLICT DO UPDATE); do not insert a second.
+-- One entry per (oid_partner, kind, no_order), the primary key. To change an
+-- entry, update it in place (or INSERT ... ON CONFLICT DO UPDATE); do not
+-- insert a second. WITHOUT ROWID: the key is the table's one B-tree, where a
+-- rowid table would keep a second one for the key; there is no rowid.
+-- The digit checks are GLOBs of one [0-9] per character rather than
+-- NOT GLOB '*[^0-9]*', which costs a second of CPU per million inserts.
 CREATE TABLE IF NOT EXISTS ledger_entries (
     oid_partner   TEXT    NOT NULL DEFAULT ''
-                  CHECK (oid_partner = '' OR (length(oid_partner) = 18 AND oid_partner NOT GLOB '*[^0-9]*')),
+                  CHECK (oid_partner = '' OR oid_partner GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]'), -- '' or 18 digits
     kind          TEXT    NOT NULL CHECK (kind IN ('payment', 'refund', 'payout')),
     no_order      TEXT    NOT NULL CHECK (no_order <> '' AND length(no_order) <= 32),
-    dt_order      TEXT    NOT NULL CHECK (length(dt_order) = 14 AND dt_order NOT GLOB '*[^0-9]*'),
+    dt_order      TEXT    NOT NULL CHECK (dt_order GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]'), -- 14 digits
     amount        INTEGER NOT NULL CHECK (typeof(amount) = 'integer' AND amount > 0),
     status        TEXT    NOT NULL CHECK (status IN ('SUCCESS', 'FAILURE', 'PROCESSING')),
     orig_no_order TEXT    NOT NULL DEFAULT '',
@@ -161,8 +165,8 @@ CREATE TABLE IF NOT EXISTS ledger_entries (
     imported_at   TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
     updated_at    TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
     revision      INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (oid_partner, kind, no_order)
-);
+    PRIMARY KEY (oid_partner, kind, no_order)
+) WITHOUT ROWID;
 
 -- The result of one run, so that `reconcile report` re-renders it without
 -- reading a statement again. One row per (merchant, period): a rerun

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -135,22 +136,34 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 			return c, err
 		}
 	}
-	// write holds the entries to write; pos their places in entries.
-	write, pos := entries, []int(nil)
-	if same != nil {
-		write = make([]recon.Entry, 0, len(entries)/8)
-		for i := range entries {
-			if !same[i] {
-				write = append(write, entries[i])
-				pos = append(pos, i)
-			}
+	// write holds the places in entries of the entries to write, in key
+	// order: SQLite then appends to the table's B-tree instead of
+	// splitting pages all over it, a third less work for a large import.
+	// Equal keys keep the order given, so an entry given twice is still
+	// written twice in turn and the later values win.
+	// Entries come in groups of one (oid_partner, kind), each in the order
+	// given, and a group is sorted by no_order only when it is not already:
+	// a ledger usually lists each kind in order, and a sort of a million
+	// keys costs a second.
+	type group struct{ partner, kind string }
+	groups := map[group][]int{}
+	for i := range entries {
+		if same == nil || !same[i] {
+			g := group{entries[i].OidPartner, entries[i].Kind.String()}
+			groups[g] = append(groups[g], i)
 		}
 	}
-	place := func(i int) int { // 1-based place in entries of write[i]
-		if pos != nil {
-			return pos[i] + 1
+	order := slices.SortedFunc(maps.Keys(groups), func(x, y group) int {
+		return cmp.Or(strings.Compare(x.partner, y.partner), strings.Compare(x.kind, y.kind))
+	})
+	byNoOrder := func(a, b int) int { return strings.Compare(entries[a].NoOrder, entries[b].NoOrder) }
+	write := make([]int, 0, len(entries))
+	for _, g := range order {
+		in := groups[g]
+		if !slices.IsSortedFunc(in, byNoOrder) {
+			slices.SortStableFunc(in, byNoOrder)
 		}
-		return i + 1
+		write = append(write, in...)
 	}
 	full, err := tx.PrepareContext(ctx, upsertLedgerSQL(max(1, min(ledgerBatch, len(write)))))
 	if err != nil {
@@ -174,8 +187,8 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 		}
 		batch := write[start:min(start+ledgerBatch, len(write))]
 		args = args[:0]
-		for i := range batch {
-			e := &batch[i]
+		for _, i := range batch {
+			e := &entries[i]
 			args = append(args, e.OidPartner, e.Kind.String(), e.NoOrder, e.DtOrder, int64(e.Amount),
 				string(e.Status), e.OrigNoOrder, e.OidPaybill, nullFen(int64(e.Fee), e.HasFee), now, now)
 		}
@@ -185,8 +198,10 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 			_, err = tx.ExecContext(execCtx, upsertLedgerSQL(len(batch)), args...)
 		}
 		if err != nil {
-			// SQLite does not say which row of the batch it refused.
-			return c, fmt.Errorf("entries %d to %d (first %s %q): %w", place(start), place(start+len(batch)-1), batch[0].Kind, batch[0].NoOrder, err)
+			// SQLite does not say which row of the batch it refused; the
+			// batch holds entries in key order, not in the order given.
+			first := &entries[batch[0]]
+			return c, fmt.Errorf("a batch of %d entries from %s %q (entry %d): %w", len(batch), first.Kind, first.NoOrder, batch[0]+1, err)
 		}
 		// changes() counts this statement's rows only, not those of any
 		// trigger a merchant may have put on the table.

@@ -64,6 +64,13 @@ func testUpsertLedger(t *testing.T) {
 	many[len(many)-1].NoOrder, many[len(many)-1].Amount = "m0", 999
 	upsert(many, LedgerCounts{Inserted: len(many) - 1, Updated: 1})
 	upsert(many, LedgerCounts{Updated: 2, Unchanged: len(many) - 2}) // m0 goes back to 1, then to 999 again
+	// Entries are written in key order, "m0" twice among them: the later
+	// of the two is the one stored.
+	var m0 int64
+	if err := s.DB().QueryRow(`SELECT amount FROM ledger_entries WHERE oid_partner = ? AND kind = 'payout'
+		AND no_order = 'm0'`, other).Scan(&m0); err != nil || m0 != 999 {
+		t.Errorf("m0 stored with amount %d (%v), want the later 999", m0, err)
+	}
 
 	got, err := s.LedgerEntries(ctx, merchant)
 	if err != nil {
@@ -96,18 +103,27 @@ func TestLedgerSchemaChecks(t *testing.T) {
 	for _, tc := range []struct {
 		name, values string
 		ok           bool
+		partner      string // oid_partner
 	}{
-		{"minimal row", `('payment', 'o1', '20240101101112', 100, 'SUCCESS', NULL)`, true},
-		{"amount as REAL", `('payment', 'o2', '20240101101112', 1.5, 'SUCCESS', NULL)`, false},
-		{"amount 0", `('payment', 'o3', '20240101101112', 0, 'SUCCESS', NULL)`, false},
-		{"dashed date", `('payment', 'o4', '2024-01-01 10:11', 100, 'SUCCESS', NULL)`, false},
-		{"short date", `('payment', 'o5', '20240101', 100, 'SUCCESS', NULL)`, false},
-		{"upper-case kind", `('PAYMENT', 'o6', '20240101101112', 100, 'SUCCESS', NULL)`, false},
-		{"lower-case status", `('payment', 'o7', '20240101101112', 100, 'success', NULL)`, false},
-		{"negative fee", `('payment', 'o8', '20240101101112', 100, 'SUCCESS', -1)`, false},
-		{"empty no_order", `('payment', '', '20240101101112', 100, 'SUCCESS', NULL)`, false},
+		{"merchant number", `('payment', 'p1', '20240101101112', 100, 'SUCCESS', NULL)`, true, other},
+		{"17-digit merchant", `('payment', 'p2', '20240101101112', 100, 'SUCCESS', NULL)`, false, other[1:]},
+		{"19-digit merchant", `('payment', 'p3', '20240101101112', 100, 'SUCCESS', NULL)`, false, other + "0"},
+		{"merchant with a letter", `('payment', 'p4', '20240101101112', 100, 'SUCCESS', NULL)`, false, other[1:] + "x"},
+		{"full-width digit in date", `('payment', 'p5', '2024010110111２', 100, 'SUCCESS', NULL)`, false, ""},
+		{"letter in date", `('payment', 'p6', '2024010110111x', 100, 'SUCCESS', NULL)`, false, ""},
+		{"15-digit date", `('payment', 'p7', '202401011011120', 100, 'SUCCESS', NULL)`, false, ""},
+		{"minimal row", `('payment', 'o1', '20240101101112', 100, 'SUCCESS', NULL)`, true, ""},
+		{"amount as REAL", `('payment', 'o2', '20240101101112', 1.5, 'SUCCESS', NULL)`, false, ""},
+		{"amount 0", `('payment', 'o3', '20240101101112', 0, 'SUCCESS', NULL)`, false, ""},
+		{"dashed date", `('payment', 'o4', '2024-01-01 10:11', 100, 'SUCCESS', NULL)`, false, ""},
+		{"short date", `('payment', 'o5', '20240101', 100, 'SUCCESS', NULL)`, false, ""},
+		{"upper-case kind", `('PAYMENT', 'o6', '20240101101112', 100, 'SUCCESS', NULL)`, false, ""},
+		{"lower-case status", `('payment', 'o7', '20240101101112', 100, 'success', NULL)`, false, ""},
+		{"negative fee", `('payment', 'o8', '20240101101112', 100, 'SUCCESS', -1)`, false, ""},
+		{"empty no_order", `('payment', '', '20240101101112', 100, 'SUCCESS', NULL)`, false, ""},
 	} {
-		_, err := s.DB().Exec(`INSERT INTO ledger_entries (kind, no_order, dt_order, amount, status, fee) VALUES ` + tc.values)
+		_, err := s.DB().Exec(`INSERT INTO ledger_entries (oid_partner, kind, no_order, dt_order, amount, status, fee)
+			SELECT ?, * FROM (VALUES `+tc.values+`)`, tc.partner)
 		if (err == nil) != tc.ok {
 			t.Errorf("%s: err = %v, want ok=%v", tc.name, err, tc.ok)
 		}
