@@ -24,7 +24,11 @@ type MonthlyInput struct {
 type MonthlyOutcome struct {
 	Findings  []recon.Finding
 	DayTotals []recon.DayTotal
-	Statement recon.Tally // monthly file rows: matched by a daily row, or a finding
+	// Statement counts the rows of the monthly file and of the daily files
+	// it was compared with: each is matched by a row of the other side, or
+	// a finding (a missing daily file's day: one finding, its rows counted
+	// as findings).
+	Statement recon.Tally
 }
 
 // lineKey is what makes two statement rows the same row: everything LianLian
@@ -139,11 +143,15 @@ func Monthly(in MonthlyInput) MonthlyOutcome {
 		for i := range dailyRows {
 			r := &dailyRows[i]
 			k := lineKeyOf(r)
-			if left[k] > 0 {
-				left[k]--
-				finding(r.NoOrder, r.OidPaybill, r.Amount, true, r.File, r.Line,
-					fmt.Sprintf("in %s, not in the monthly file %s", daily.Name, m.Name))
+			out.Statement.Read++
+			if left[k] == 0 {
+				out.Statement.Matched++
+				continue
 			}
+			left[k]--
+			out.Statement.Findings++
+			finding(r.NoOrder, r.OidPaybill, r.Amount, true, r.File, r.Line,
+				fmt.Sprintf("in %s, not in the monthly file %s", daily.Name, m.Name))
 		}
 	}
 	for _, d := range days {

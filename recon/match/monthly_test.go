@@ -42,7 +42,9 @@ func TestMonthly(t *testing.T) {
 	if len(o.DayTotals) != 3 || o.DayTotals[1].DailyAmount != 800 || o.DayTotals[1].MonthlyAmount != 300 || o.DayTotals[2].DailyAvailable {
 		t.Errorf("day totals %+v", o.DayTotals)
 	}
-	if o.Statement.Read != 4 || o.Statement.Matched != 2 || o.Statement.Findings != 2 || !o.Statement.Balanced() {
+	// Monthly rows a, B1', C1, X1 and daily rows a, B1, C1, D1: a and C1
+	// matched on both sides, the rest findings.
+	if o.Statement.Read != 8 || o.Statement.Matched != 4 || o.Statement.Findings != 4 || !o.Statement.Balanced() {
 		t.Errorf("tally %+v", o.Statement)
 	}
 }
