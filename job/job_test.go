@@ -186,3 +186,95 @@ func TestDailyAfterLaterDayKeepsHistoryStart(t *testing.T) {
 		t.Errorf("%d entries ignored as before history, want 1 (%+v)", n, res.Ledger)
 	}
 }
+
+// Two generated days: D−1's payments, then D with refunds of some of them.
+// Every cross-day refund pairs (no unpaired_refund), D−1's planted
+// missing entries are pending on D−1 and missing_in_statement on D, and
+// both days' tallies add up.
+func TestTwoGeneratedDays(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const d1, d2 = "20240311", "20240312"
+	p1, err := gen.Write(src, filepath.Join(dir, "l1.csv"), gen.Config{Merchant: merchant, Date: d1,
+		Payments: 2000, RefundRate: 0.05, GBK: true, Seed: 7, LedgerFindings: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p1.Refundable) == 0 {
+		t.Fatal("the generator left no payment to refund the next day")
+	}
+	p2, err := gen.Write(src, filepath.Join(dir, "l2.csv"), gen.Config{Merchant: merchant, Date: d2,
+		Payments: 2000, RefundRate: 0.05, GBK: true, Seed: 8, RefundOf: p1.Refundable})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(filepath.Join(dir, "reconcile.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	// The ledger lacks the D−1 payments that D refunds, so only the stored
+	// statement rows can pair those refunds.
+	refunded := map[string]bool{}
+	for _, r := range p1.Refundable {
+		refunded[r.NoOrder] = true
+	}
+	for _, l := range []string{"l1.csv", "l2.csv"} {
+		entries, rejects, err := ledger.ReadFile(filepath.Join(dir, l))
+		if err != nil || len(rejects) > 0 {
+			t.Fatalf("ledger %s: %v %v", l, err, rejects)
+		}
+		kept := entries[:0]
+		for _, e := range entries {
+			if !(e.Kind == recon.KindPayment && refunded[e.NoOrder]) {
+				kept = append(kept, e)
+			}
+		}
+		if _, err := st.UpsertLedger(ctx, kept); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j := &Job{Store: st, Source: fetch.Dir{Path: src}, Out: filepath.Join(dir, "out"),
+		Options: match.Options{Window: 1}}
+	count := func(res *recon.Result) map[recon.FindingKind]int {
+		m := map[recon.FindingKind]int{}
+		for _, f := range res.Findings {
+			m[f.Kind]++
+		}
+		return m
+	}
+	r1, err := j.Daily(ctx, merchant, d1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := count(r1); c[recon.MissingInStatement] != 0 || c[recon.UnpairedRefund] != 0 ||
+		c[recon.MissingInLedger] != len(p1.MissingInLedger)+len(p1.Refundable) {
+		t.Errorf("D-1 findings %v, want %d missing_in_ledger", c, len(p1.MissingInLedger)+len(p1.Refundable))
+	}
+	if len(r1.Pending) < len(p1.MissingInStatement) {
+		t.Errorf("D-1: %d pending, want at least the %d planted", len(r1.Pending), len(p1.MissingInStatement))
+	}
+	r2, err := j.Daily(ctx, merchant, d2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := count(r2)
+	if c[recon.UnpairedRefund] != 0 || c[recon.RefundExceedsPayment] != 0 {
+		t.Errorf("D: cross-day refunds did not pair: %v", c)
+	}
+	if c[recon.MissingInStatement] != len(p1.MissingInStatement) {
+		t.Errorf("D: %d missing_in_statement, want D-1's %d planted", c[recon.MissingInStatement], len(p1.MissingInStatement))
+	}
+	for _, r := range []*recon.Result{r1, r2} {
+		if !r.Statement.Balanced() || !r.Ledger.Balanced() {
+			t.Errorf("%s: tallies do not add up: %+v %+v", r.Period, r.Statement, r.Ledger)
+		}
+	}
+	if r2.Statement.Read != p2.Rows {
+		t.Errorf("D: %d rows read, generator wrote %d", r2.Statement.Read, p2.Rows)
+	}
+}
