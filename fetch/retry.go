@@ -48,7 +48,7 @@ func (r Retry) get(ctx context.Context, src Source, name string) (Fetched, error
 		now = time.Now
 	}
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = Sleep
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -110,7 +110,9 @@ func (r Retry) GetAll(ctx context.Context, src Source, names []string) ([]Fetche
 	return got, nil
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits d or until ctx ends, whichever is first; it is Retry's
+// default Sleep, and returns ctx's error when cut short.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

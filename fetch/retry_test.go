@@ -105,8 +105,8 @@ func TestRetryCancelledWhileWaiting(t *testing.T) {
 func TestRetryRealSleepStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := sleepCtx(ctx, time.Hour); !errors.Is(err, context.Canceled) {
-		t.Errorf("sleepCtx = %v", err)
+	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("Sleep = %v", err)
 	}
 }
 

@@ -414,19 +414,7 @@ func (j *Job) Monthly(ctx context.Context, merchant, month string) (*recon.Resul
 		res.Statement.Findings += out.Statement.Findings
 	}
 	res.Files = inputFiles(files)
-	sort.SliceStable(res.Findings, func(a, b int) bool {
-		x, y := &res.Findings[a], &res.Findings[b]
-		if x.Kind != y.Kind {
-			return x.Kind < y.Kind
-		}
-		if x.NoOrder != y.NoOrder {
-			return x.NoOrder < y.NoOrder
-		}
-		if x.File != y.File {
-			return x.File < y.File
-		}
-		return x.Line < y.Line
-	})
+	recon.SortFindings(res.Findings)
 	if err := j.finish(ctx, res); err != nil {
 		return nil, err
 	}

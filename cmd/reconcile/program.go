@@ -409,19 +409,20 @@ func (p *Program) newJob(st *store.Store, cfg *config.Config, m *config.Merchant
 	return j, nil
 }
 
-// sleepUntil is a retry sleep that also ends when stop is done.
+// errDaemonStopping ends a wait for unpublished files when the daemon is
+// told to stop.
+var errDaemonStopping = fmt.Errorf("daemon stopping: %w", context.Canceled)
+
+// sleepUntil is fetch.Sleep that also ends when stop is done.
 func sleepUntil(stop context.Context) func(context.Context, time.Duration) error {
 	return func(ctx context.Context, d time.Duration) error {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-stop.Done():
-			return fmt.Errorf("daemon stopping: %w", stop.Err())
+		ctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		defer context.AfterFunc(stop, func() { cancel(errDaemonStopping) })()
+		if err := fetch.Sleep(ctx, d); err != nil {
+			return context.Cause(ctx)
 		}
+		return nil
 	}
 }
 
