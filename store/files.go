@@ -252,15 +252,11 @@ func (s *Store) File(ctx context.Context, name string) (*recon.StatementFile, er
 func (s *Store) file(ctx context.Context, name string) (*recon.StatementFile, error) {
 	// One connection and one read transaction: the file, its rows and its
 	// summary come from the same snapshot even if it is being replaced.
-	conn, err := s.db.Conn(ctx)
+	conn, done, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN DEFERRED"); err != nil {
-		return nil, err
-	}
-	defer conn.ExecContext(context.Background(), "ROLLBACK")
+	defer done()
 
 	f := &recon.StatementFile{}
 	var id int64

@@ -240,15 +240,11 @@ func (s *Store) LedgerEntries(ctx context.Context, merchant string) ([]recon.Ent
 
 func (s *Store) ledgerEntries(ctx context.Context, merchant string) ([]recon.Entry, error) {
 	// One read transaction: the count and the rows see the same snapshot.
-	conn, err := s.db.Conn(ctx)
+	conn, done, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN DEFERRED"); err != nil {
-		return nil, err
-	}
-	defer conn.ExecContext(context.Background(), "ROLLBACK")
+	defer done()
 	var n int
 	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM ledger_entries WHERE oid_partner IN (?, '')",
 		merchant).Scan(&n); err != nil {

@@ -130,3 +130,22 @@ func execFused(ctx context.Context, st *sql.Stmt, args []any) error {
 	}
 	return rows.Close()
 }
+
+// snapshot opens a read transaction on a connection of its own, so that
+// several queries see one state of the database. It is not BeginTx: write
+// transactions start IMMEDIATE here, and a reader must not take the write
+// lock. done rolls back and returns the connection.
+func (s *Store) snapshot(ctx context.Context) (conn *sql.Conn, done func(), err error) {
+	conn, err = s.db.Conn(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN DEFERRED"); err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	return conn, func() {
+		conn.ExecContext(context.Background(), "ROLLBACK")
+		conn.Close()
+	}, nil
+}
