@@ -38,35 +38,57 @@ func ParseKind(s string) (Kind, bool) {
 // Row is one parsed detail row of a JYMX or FKMX file (SPEC §2.3). Text
 // fields are UTF-8, trimmed and unquoted; dates are kept as LianLian prints
 // them ("yyyymmdd hh:mm:ss", "yyyymmdd") after validation.
+//
+// The fields here are what matching reads; the rest, which only the store,
+// inspect and a person read, hang off RowText. A run keeps a million rows
+// of a day in memory for matching and drops their RowText once the store
+// has them (Lean), which halves what each row costs.
 type Row struct {
 	File string // base name of the file the row came from
 	Line int    // 1-based physical line number in that file
 
 	NoOrder     string // field 1: order no, refund no or payout no
 	OidPartner  string // field 2: 18 digits
-	DtOrder     string // field 3: "yyyymmdd hh:mm:ss"
 	BusiPartner string // field 4
 	OidPaybill  string // field 5: paybill, or on a refund leg the original paybill or order no
 	SettleDate  string // field 6: "yyyymmdd"
 	Amount      Fen    // field 7: negative on a refund leg
+	Fee         Fen    // field 11: negative on a refund leg
 	Direction   int8   // field 8: 0 received, 1 paid out
 	Status      int8   // field 9: 0 success, 5 refunded
-	UpdatedAt   string // field 10: "yyyymmdd hh:mm:ss"
-	Fee         Fen    // field 11: negative on a refund leg
-	Product     string // field 12
-	PayMethod   string // field 13
-	InfoOrder   string // field 14: free text, may contain commas
+	Kind        Kind   // derived by Classify
+
+	// *RowText is nil in a lean row (Lean); reading one of its fields
+	// then panics, which is the point: matching must not need them.
+	*RowText
+}
+
+// RowText holds the fields of a row that matching never reads.
+type RowText struct {
+	DtOrder   string // field 3: "yyyymmdd hh:mm:ss"
+	UpdatedAt string // field 10: "yyyymmdd hh:mm:ss"
+	Product   string // field 12
+	PayMethod string // field 13
+	InfoOrder string // field 14: free text, may contain commas
 
 	// FKMX rows of 17 fields (SPEC §2.3); empty otherwise.
 	PayeeBank    string
 	PayeeAccount string
 	PayeeName    string
 
-	Kind Kind // derived by Classify
-
 	// Warnings are tolerated quirks (a stray quote, the dropped empty
 	// field); the row is still good.
 	Warnings []string
+}
+
+// Lean returns the row with only what matching reads, in memory of its
+// own: the strings are copied into one allocation, so a lean row does not
+// keep the parsed line it was cut from alive.
+func (r Row) Lean() Row {
+	s := r.NoOrder + r.OidPaybill
+	r.NoOrder, r.OidPaybill = s[:len(r.NoOrder)], s[len(r.NoOrder):]
+	r.RowText = nil
+	return r
 }
 
 // Revoked reports a payment refunded on its own settle date: status 5 with a

@@ -328,18 +328,19 @@ const rowSelect = `r.line, r.no_order, r.oid_partner, r.dt_order, r.busi_partner
 
 // scanRows reads rows selected with rowSelect (after any leading columns
 // given in pre) and calls fn for each; the Row passed is reused, fn copies
-// it if it keeps it. It closes rows.
+// it if it keeps it (its RowText is its own). It closes rows.
 func scanRows(rows *sql.Rows, fn func(r *recon.Row) error, pre ...any) error {
 	defer rows.Close()
 	var (
 		r                              recon.Row
+		text                           recon.RowText
 		amount, fee, direction, status int64 // plain types scan without reflection
 		kind                           string
 		warnings                       sql.NullString
 	)
-	dest := append(pre, &r.Line, &r.NoOrder, &r.OidPartner, &r.DtOrder, &r.BusiPartner, &r.OidPaybill,
-		&r.SettleDate, &amount, &direction, &status, &r.UpdatedAt, &fee, &r.Product, &r.PayMethod,
-		&r.InfoOrder, &r.PayeeBank, &r.PayeeAccount, &r.PayeeName, &kind, &warnings)
+	dest := append(pre, &r.Line, &r.NoOrder, &r.OidPartner, &text.DtOrder, &r.BusiPartner, &r.OidPaybill,
+		&r.SettleDate, &amount, &direction, &status, &text.UpdatedAt, &fee, &text.Product, &text.PayMethod,
+		&text.InfoOrder, &text.PayeeBank, &text.PayeeAccount, &text.PayeeName, &kind, &warnings)
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return err
@@ -352,9 +353,11 @@ func scanRows(rows *sql.Rows, fn func(r *recon.Row) error, pre ...any) error {
 		}
 		r.Kind = k
 		var err error
-		if r.Warnings, err = readList(warnings); err != nil {
+		if text.Warnings, err = readList(warnings); err != nil {
 			return fmt.Errorf("line %d: %w", r.Line, err)
 		}
+		t := text
+		r.RowText = &t
 		if err := fn(&r); err != nil {
 			return err
 		}

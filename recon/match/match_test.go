@@ -15,9 +15,10 @@ const merchant = "201403251000001147"
 func row(date string, line int, no, paybill string, amount recon.Fen, status int8) recon.Row {
 	r := recon.Row{
 		File: fmt.Sprintf("JYMX_%s_%s.txt", merchant, date), Line: line,
-		NoOrder: no, OidPartner: merchant, DtOrder: date + " 10:00:00", BusiPartner: "101001",
+		NoOrder: no, OidPartner: merchant, BusiPartner: "101001",
 		OidPaybill: paybill, SettleDate: date, Amount: amount, Status: status,
-		UpdatedAt: date + " 10:00:00", Fee: amount.Abs() / 200,
+		Fee:     amount.Abs() / 200,
+		RowText: &recon.RowText{DtOrder: date + " 10:00:00", UpdatedAt: date + " 10:00:00"},
 	}
 	if amount < 0 {
 		r.Fee = -r.Fee

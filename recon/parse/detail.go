@@ -478,7 +478,7 @@ func (d *DetailReader) row(text string, n int, more bool) (recon.Row, *ParseErro
 			}
 		}
 	}
-	r := recon.Row{File: d.name.Name, Line: d.line}
+	r := recon.Row{File: d.name.Name, Line: d.line, RowText: &recon.RowText{}}
 	var f [14]string
 	for k := 0; k < 13; k++ {
 		v, stray := clean(d.part(text, k))

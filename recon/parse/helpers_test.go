@@ -27,11 +27,14 @@ var seedFields = []string{
 func seedRow() recon.Row {
 	return recon.Row{
 		File: jymxName.Name, Line: 1,
-		NoOrder: "201405287094797", OidPartner: merchant, DtOrder: "20140528 16:35:56",
+		NoOrder: "201405287094797", OidPartner: merchant,
 		BusiPartner: "101001", OidPaybill: "2014052846671792", SettleDate: "20140528",
-		Amount: 10000, Direction: 0, Status: 0, UpdatedAt: "20140528 16:35:56", Fee: 50,
-		Product: "手机应用支付网关", PayMethod: "储蓄卡快捷支付", InfoOrder: "彩票连连支付充值",
+		Amount: 10000, Direction: 0, Status: 0, Fee: 50,
 		Kind: recon.KindPayment,
+		RowText: &recon.RowText{
+			DtOrder: "20140528 16:35:56", UpdatedAt: "20140528 16:35:56",
+			Product: "手机应用支付网关", PayMethod: "储蓄卡快捷支付", InfoOrder: "彩票连连支付充值",
+		},
 	}
 }
 
