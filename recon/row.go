@@ -81,12 +81,11 @@ type RowText struct {
 	Warnings []string
 }
 
-// Lean returns the row with only what matching reads, in memory of its
-// own: the strings are copied into one allocation, so a lean row does not
-// keep the parsed line it was cut from alive.
+// Lean returns the row with only what matching reads. Its strings are
+// its own: the parser and the store give NoOrder and OidPaybill memory that
+// holds nothing else of the line, and the other fields repeat from row to
+// row and are shared, so a lean row keeps no parsed line alive.
 func (r Row) Lean() Row {
-	s := r.NoOrder + r.OidPaybill
-	r.NoOrder, r.OidPaybill = s[:len(r.NoOrder)], s[len(r.NoOrder):]
 	r.RowText = nil
 	return r
 }

@@ -47,19 +47,11 @@ type Input struct {
 	MissingDays []string
 }
 
-// Pair is a statement row of D and the ledger entry it agrees with.
-type Pair struct {
-	File  string
-	Line  int
-	Entry int // index into Input.Ledger
-}
-
 // Outcome is what a run decided.
 type Outcome struct {
 	Findings  []recon.Finding // sorted by kind, no_order, file, line
 	Pending   []recon.Pending // sorted by decide date, no_order
 	Totals    []recon.TotalCheck
-	Matched   []Pair
 	Statement recon.Tally
 	Ledger    recon.Tally
 }
@@ -384,9 +376,6 @@ func (r *runner) row(f *recon.StatementFile, row *recon.Row) rowState {
 		return rowFinding
 	}
 	r.out.Ledger.Matched++
-	if state == rowMatched {
-		r.out.Matched = append(r.out.Matched, Pair{File: row.File, Line: row.Line, Entry: j})
-	}
 	return state
 }
 

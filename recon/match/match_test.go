@@ -219,8 +219,8 @@ func TestDailyFindingKinds(t *testing.T) {
 			if got, want := strings.Join(kinds(o), "\n"), strings.Join(tc.want, "\n"); got != want {
 				t.Errorf("findings:\n%s\nwant:\n%s", got, want)
 			}
-			if len(o.Matched) != tc.matched {
-				t.Errorf("matched %d, want %d", len(o.Matched), tc.matched)
+			if o.Statement.Matched != tc.matched {
+				t.Errorf("matched %d, want %d", o.Statement.Matched, tc.matched)
 			}
 			checkBalanced(t, o)
 		})
@@ -321,8 +321,8 @@ func TestTwoDays(t *testing.T) {
 		t.Errorf("D findings: %s", got)
 	}
 	// R1 and LATE matched; TOMORROW is dated after D and not looked at yet.
-	if len(o2.Matched) != 2 || len(o2.Pending) != 0 {
-		t.Errorf("D matched %d pending %+v", len(o2.Matched), o2.Pending)
+	if o2.Statement.Matched != 2 || len(o2.Pending) != 0 {
+		t.Errorf("D matched %d pending %+v", o2.Statement.Matched, o2.Pending)
 	}
 	checkBalanced(t, o2)
 	if o2.Ledger.Read != 3 || o2.Ledger.Matched != 2 || o2.Ledger.Findings != 1 {

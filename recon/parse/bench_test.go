@@ -8,9 +8,12 @@ import (
 	"testing"
 
 	"github.com/lianlian-recon/reconcile/gen"
+	"github.com/lianlian-recon/reconcile/recon"
 )
 
-var bench struct {
+// benchData is a generated file of a million rows (payments plus refund
+// legs), made once per test binary for each encoding.
+type benchData struct {
 	once sync.Once
 	dir  string
 	path string
@@ -18,36 +21,51 @@ var bench struct {
 	err  error
 }
 
+var bench, benchUTF8 benchData
+
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if bench.dir != "" {
-		os.RemoveAll(bench.dir)
+	for _, b := range []*benchData{&bench, &benchUTF8} {
+		if b.dir != "" {
+			os.RemoveAll(b.dir)
+		}
 	}
 	os.Exit(code)
 }
 
-// benchFile generates, once per test binary, a GBK JYMX file of a million
-// rows (payments plus refund legs).
-func benchFile(b *testing.B) (string, int) {
-	bench.once.Do(func() {
-		bench.dir, bench.err = os.MkdirTemp("", "parse-bench-")
-		if bench.err != nil {
+func (d *benchData) file(b *testing.B, gbk bool) (string, int) {
+	d.once.Do(func() {
+		d.dir, d.err = os.MkdirTemp("", "parse-bench-")
+		if d.err != nil {
 			return
 		}
 		var p gen.Planted
-		p, bench.err = gen.Write(bench.dir, filepath.Join(bench.dir, "ledger.csv"), gen.Config{
-			Merchant: merchant, Date: "20140528", Payments: 985000, RefundRate: 0.05, GBK: true, Seed: 1,
+		p, d.err = gen.Write(d.dir, filepath.Join(d.dir, "ledger.csv"), gen.Config{
+			Merchant: merchant, Date: "20140528", Payments: 985000, RefundRate: 0.05, GBK: gbk, Seed: 1,
 		})
-		bench.path, bench.rows = filepath.Join(bench.dir, jymxName.Name), p.Rows
+		d.path, d.rows = filepath.Join(d.dir, jymxName.Name), p.Rows
 	})
-	if bench.err != nil {
-		b.Fatal(bench.err)
+	if d.err != nil {
+		b.Fatal(d.err)
 	}
-	return bench.path, bench.rows
+	return d.path, d.rows
 }
+
+// benchFile is the GBK file.
+func benchFile(b *testing.B) (string, int) { return bench.file(b, true) }
 
 func BenchmarkParseGBK(b *testing.B) {
 	path, rows := benchFile(b)
+	benchDetail(b, path, rows, recon.EncodingGB18030)
+}
+
+func BenchmarkParseUTF8(b *testing.B) {
+	path, rows := benchUTF8.file(b, false)
+	benchDetail(b, path, rows, recon.EncodingUTF8)
+}
+
+// benchDetail streams the file at path with a DetailReader.
+func benchDetail(b *testing.B, path string, rows int, enc string) {
 	st, err := os.Stat(path)
 	if err != nil {
 		b.Fatal(err)
@@ -73,8 +91,8 @@ func BenchmarkParseGBK(b *testing.B) {
 			n++
 		}
 		f.Close()
-		if n != rows || dr.Encoding() != "GB18030" {
-			b.Fatalf("read %d rows as %s, want %d GB18030", n, dr.Encoding(), rows)
+		if n != rows || dr.Encoding() != enc {
+			b.Fatalf("read %d rows as %s, want %d %s", n, dr.Encoding(), rows, enc)
 		}
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")

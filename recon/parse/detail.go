@@ -73,7 +73,8 @@ type DetailReader struct {
 	warnings  []string
 	fatal     error
 
-	interned []map[string]string // per field of shared, value → the one copy kept
+	interned []map[string]string // per field of shared, value → the one copy kept (slow path)
+	fast     fastState
 
 	dec    transform.Transformer
 	buf    []byte
@@ -203,7 +204,17 @@ func (d *DetailReader) Read() (recon.Row, error) {
 		if isBlank(raw) {
 			continue
 		}
-		text, rowWarn := d.decode(raw)
+		ascii, gb, rowWarn := d.lineEncoding(raw)
+		if d.seenData {
+			// Nearly every line is a good row: fastRow reads it from the
+			// raw bytes. Whatever it does not take (the first lines, a
+			// malformed line, a field that needs the decoded line) is read
+			// below from the decoded text, as it always was.
+			if row, ok := d.fastRow(raw, ascii, gb, rowWarn); ok {
+				return row, nil
+			}
+		}
+		text := d.convert(raw, ascii, gb)
 		n, more := d.split(text)
 		if !d.seenFirst {
 			d.seenFirst = true
@@ -277,18 +288,15 @@ func isBlank(p []byte) bool {
 	return true
 }
 
-// decode turns a raw line into text, deciding the encoding on the first
-// non-ASCII line when the head of the file was all ASCII.
-func (d *DetailReader) decode(raw []byte) (text, warning string) {
-	i := 0
-	for i+8 <= len(raw) && binary.LittleEndian.Uint64(raw[i:])&0x8080808080808080 == 0 {
-		i += 8
-	}
-	for i < len(raw) && raw[i] < utf8.RuneSelf {
-		i++
-	}
+// lineEncoding judges a raw line: raw[:ascii] is ASCII (ascii is len(raw)
+// for an ASCII line), and gb reports that the rest is GB18030, else it is
+// valid UTF-8. It decides the encoding on the first non-ASCII line when the
+// head of the file was all ASCII, and counts a line that is not valid UTF-8
+// in a UTF-8 file (decoded as GB18030, with the row warning returned).
+func (d *DetailReader) lineEncoding(raw []byte) (ascii int, gb bool, warning string) {
+	i := asciiPrefix(raw)
 	if i == len(raw) {
-		return string(raw), ""
+		return i, false, ""
 	}
 	if d.enc == "" {
 		d.enc = recon.EncodingGB18030
@@ -301,16 +309,33 @@ func (d *DetailReader) decode(raw []byte) (text, warning string) {
 	}
 	if d.enc != recon.EncodingGB18030 {
 		if utf8.Valid(raw[i:]) {
-			return string(raw), ""
+			return i, false, ""
 		}
 		d.mixed++
 		warning = "line is not valid UTF-8: decoded as GB18030"
 	}
-	if d.dec == nil {
-		d.dec = simplifiedchinese.GB18030.NewDecoder()
+	return i, true, warning
+}
+
+// asciiPrefix is the length of the ASCII start of p.
+func asciiPrefix(p []byte) int {
+	i := 0
+	for i+8 <= len(p) && binary.LittleEndian.Uint64(p[i:])&0x8080808080808080 == 0 {
+		i += 8
 	}
-	d.buf = appendGB18030(append(d.buf[:0], raw[:i]...), raw[i:], d.dec)
-	return string(d.buf), warning
+	for i < len(p) && p[i] < utf8.RuneSelf {
+		i++
+	}
+	return i
+}
+
+// convert decodes a raw line judged by lineEncoding into text.
+func (d *DetailReader) convert(raw []byte, ascii int, gb bool) string {
+	if !gb {
+		return string(raw)
+	}
+	d.buf = appendGB18030(append(d.buf[:0], raw[:ascii]...), raw[ascii:], d.decoder())
+	return string(d.buf)
 }
 
 // decodePrefix decodes the kept prefix of an over-long line for its
@@ -331,20 +356,7 @@ func (d *DetailReader) decodePrefix(raw []byte) string {
 // substrings, are kept in the reader: storing a string in a heap struct
 // costs a write barrier while the collector runs.
 func (d *DetailReader) split(text string) (n int, more bool) {
-	d.pstart[0] = 0
-	for i := 0; i < len(text); i++ {
-		if text[i] == ',' {
-			if n == maxParts-1 {
-				more = true
-				break
-			}
-			d.pend[n] = i
-			n++
-			d.pstart[n] = i + 1
-		}
-	}
-	d.pend[n] = len(text)
-	return n + 1, more
+	return splitParts(text, &d.pstart, &d.pend)
 }
 
 // part is the untrimmed part k of the line split last.

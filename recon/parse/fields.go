@@ -2,9 +2,14 @@ package parse
 
 // Field checks shared by the detail and summary readers. They work on bytes
 // of ASCII text and never allocate: they run for every field of every row.
+// They take a string or the raw bytes of a line alike, so that the detail
+// reader checks fields before making strings of them.
 
-func allDigits(s string) bool {
-	if s == "" {
+// text is what the checks read.
+type text interface{ ~string | ~[]byte }
+
+func allDigits[T text](s T) bool {
+	if len(s) == 0 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -16,7 +21,7 @@ func allDigits(s string) bool {
 }
 
 // num reads s[i:j] as a decimal number; s[i:j] must be digits.
-func num(s string, i, j int) int {
+func num[T text](s T, i, j int) int {
 	n := 0
 	for ; i < j; i++ {
 		n = n*10 + int(s[i]-'0')
@@ -38,7 +43,7 @@ func daysIn(year, month int) int {
 }
 
 // validMonth6 reports a real "yyyymm".
-func validMonth6(s string) bool {
+func validMonth6[T text](s T) bool {
 	if len(s) != 6 || !allDigits(s) {
 		return false
 	}
@@ -47,7 +52,7 @@ func validMonth6(s string) bool {
 }
 
 // validDate8 reports a real calendar date "yyyymmdd".
-func validDate8(s string) bool {
+func validDate8[T text](s T) bool {
 	if len(s) != 8 || !allDigits(s) {
 		return false
 	}
@@ -56,7 +61,7 @@ func validDate8(s string) bool {
 }
 
 // validTimestamp reports a real "yyyymmdd hh:mm:ss" (SPEC §2.3 fields 3, 10).
-func validTimestamp(s string) bool {
+func validTimestamp[T text](s T) bool {
 	if len(s) != 17 || s[8] != ' ' || s[11] != ':' || s[14] != ':' {
 		return false
 	}

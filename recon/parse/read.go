@@ -31,20 +31,38 @@ func Read(r io.Reader, name string) (*recon.StatementFile, error) {
 }
 
 // read is Read with room made for rowsHint rows up front: a million-row
-// file then fills one allocation instead of growing a slice of 300-byte
-// rows through twenty copies (which cost more than parsing it).
+// file then fills one allocation instead of growing a slice of rows
+// through twenty copies (which cost more than parsing it).
 func read(r io.Reader, name string, rowsHint int) (*recon.StatementFile, error) {
-	fn, err := ParseName(name)
+	var rows []recon.Row
+	if rowsHint > 0 {
+		rows = make([]recon.Row, 0, rowsHint)
+	}
+	sf, err := scan(r, name,
+		func(row *recon.Row) error { rows = append(rows, *row); return nil },
+		func() error { rows = rows[:0]; return nil })
+	if err != nil {
+		return nil, err
+	}
+	sf.Rows = rows
+	return sf, nil
+}
+
+// scan is Read with each good row handed to fn instead of kept. restart
+// is called before a file is read again from its start (as GB18030), after
+// which fn sees every row again.
+func scan(r io.Reader, name string, fn func(*recon.Row) error, restart func() error) (*recon.StatementFile, error) {
+	fname, err := ParseName(name)
 	if err != nil {
 		return nil, err
 	}
 	h := sha256.New()
 	cnt := &countWriter{}
 	tee := io.TeeReader(r, io.MultiWriter(h, cnt))
-	sf := &recon.StatementFile{FileName: fn}
+	sf := &recon.StatementFile{FileName: fname}
 
-	if fn.Kind.IsSummary() {
-		sum, enc, err := ReadSummary(tee, fn)
+	if fname.Kind.IsSummary() {
+		sum, enc, err := ReadSummary(tee, fname)
 		var pe *ParseError
 		switch {
 		case errors.As(err, &pe):
@@ -58,11 +76,8 @@ func read(r io.Reader, name string, rowsHint int) (*recon.StatementFile, error) 
 		}
 		sf.Encoding = enc
 	} else {
-		if rowsHint > 0 {
-			sf.Rows = make([]recon.Row, 0, rowsHint)
-		}
-		dr := NewDetailReader(tee, fn)
-		if err := readRows(dr, sf); err != nil {
+		dr := NewDetailReader(tee, fname)
+		if err := readRows(dr, sf, fn); err != nil {
 			return nil, err
 		}
 		if dr.Mixed() && dr.Encoding() == recon.EncodingUTF8 {
@@ -70,10 +85,13 @@ func read(r io.Reader, name string, rowsHint int) (*recon.StatementFile, error) 
 				if _, err := s.Seek(0, io.SeekStart); err != nil {
 					return nil, fmt.Errorf("read %s again as GB18030: %w", name, err)
 				}
-				sf.Rows, sf.Malformed, sf.Warnings = sf.Rows[:0], nil, nil
-				dr = NewDetailReader(r, fn)
+				if err := restart(); err != nil {
+					return nil, err
+				}
+				sf.Malformed, sf.Warnings = nil, nil
+				dr = NewDetailReader(r, fname)
 				dr.ForceEncoding = recon.EncodingGB18030
-				if err := readRows(dr, sf); err != nil {
+				if err := readRows(dr, sf, fn); err != nil {
 					return nil, err
 				}
 				sf.Warnings = append(sf.Warnings, "a line deep in the file is not valid UTF-8: the whole file was read as GB18030")
@@ -88,7 +106,9 @@ func read(r io.Reader, name string, rowsHint int) (*recon.StatementFile, error) 
 	return sf, nil
 }
 
-func readRows(dr *DetailReader, sf *recon.StatementFile) error {
+// readRows reads dr to its end: good rows to fn; malformed lines, the
+// encoding, the title line and warnings to sf. An error of fn stops it.
+func readRows(dr *DetailReader, sf *recon.StatementFile, fn func(*recon.Row) error) error {
 	for {
 		row, err := dr.Read()
 		if err == io.EOF {
@@ -105,12 +125,34 @@ func readRows(dr *DetailReader, sf *recon.StatementFile) error {
 			}
 			return fmt.Errorf("read %s: %w", sf.Name, err)
 		}
-		sf.Rows = append(sf.Rows, row)
+		if err := fn(&row); err != nil {
+			return err
+		}
 	}
 	sf.Encoding = dr.Encoding()
 	sf.TitleLine = dr.TitleLine()
 	sf.Warnings = append(sf.Warnings, dr.Warnings()...)
 	return nil
+}
+
+// ScanFile reads the statement file at path as ReadFile does, but hands
+// each good row of a detail file to fn instead of keeping it (sf.Rows stays
+// nil), so that a file of any size is read in constant memory. The row
+// passed to fn is fn's to keep. When the file proves to be GB18030 only
+// deep inside (see Read), restart is called and fn then sees every row
+// again from the first: a caller that stored rows as they came drops them.
+// An error from fn or restart stops the scan and is returned as it is.
+func ScanFile(path string, fn func(*recon.Row) error, restart func() error) (*recon.StatementFile, error) {
+	name := filepath.Base(path)
+	if _, err := ParseName(name); err != nil {
+		return nil, err // before opening: an unknown file is not read at all
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return scan(f, name, fn, restart)
 }
 
 // ReadFile is Read of the file at path, named by its base name.
@@ -176,4 +218,16 @@ type countWriter struct{ n int64 }
 func (c *countWriter) Write(p []byte) (int, error) {
 	c.n += int64(len(p))
 	return len(p), nil
+}
+
+// CountRows bounds the number of rows of the file at path (its line ends,
+// and its size over the shortest row), cheaply: callers that keep every
+// row make room for them once.
+func CountRows(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return countLines(f)
 }

@@ -1,0 +1,95 @@
+package parse
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/lianlian-recon/reconcile/recon"
+)
+
+// scanAll is ScanFile collecting rows, counting restarts.
+func scanAll(t *testing.T, path string) (*recon.StatementFile, []recon.Row, int) {
+	t.Helper()
+	var rows []recon.Row
+	restarts := 0
+	sf, err := ScanFile(path,
+		func(r *recon.Row) error { rows = append(rows, *r); return nil },
+		func() error { restarts++; rows = nil; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sf, rows, restarts
+}
+
+// TestScanFileEqualsReadFile: ScanFile hands over exactly the rows ReadFile
+// keeps, with the same file facts, for a plain file and for one that is
+// read again as GB18030 (restart called once, rows from the first again).
+func TestScanFileEqualsReadFile(t *testing.T) {
+	var plain bytes.Buffer
+	for i := range 50 {
+		plain.WriteString(line(0, "order"+string(rune('a'+i%26)), 13, "彩票连连支付充值") + "\n")
+	}
+	plain.WriteString("not,a,row\n")
+	var late bytes.Buffer
+	for late.Len() < 100<<10 {
+		late.WriteString(line() + "\n")
+	}
+	late.Write(gbk(t, line(0, "late", 13, "国标编码")+"\n"))
+
+	for _, tc := range []struct {
+		name     string
+		data     []byte
+		restarts int
+	}{
+		{"plain", plain.Bytes(), 0},
+		{"late GB18030", late.Bytes(), 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), jymxName.Name)
+			if err := os.WriteFile(path, tc.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			want, err := ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sf, rows, restarts := scanAll(t, path)
+			if restarts != tc.restarts {
+				t.Errorf("restart called %d times, want %d", restarts, tc.restarts)
+			}
+			if sf.Rows != nil {
+				t.Errorf("ScanFile kept %d rows", len(sf.Rows))
+			}
+			if !reflect.DeepEqual(rows, want.Rows) {
+				t.Errorf("ScanFile rows differ from ReadFile's (%d vs %d)", len(rows), len(want.Rows))
+			}
+			sf.Rows = want.Rows
+			if !reflect.DeepEqual(sf, want) {
+				t.Errorf("file facts differ:\n got %+v\nwant %+v", sf, want)
+			}
+		})
+	}
+}
+
+// TestScanFileStops: an error of fn or restart ends the scan and comes back
+// as it is.
+func TestScanFileStops(t *testing.T) {
+	var b bytes.Buffer
+	for range 10 {
+		b.WriteString(line() + "\n")
+	}
+	path := filepath.Join(t.TempDir(), jymxName.Name)
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("stop")
+	calls := 0
+	_, err := ScanFile(path, func(*recon.Row) error { calls++; return stop }, func() error { return nil })
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("err %v after %d calls, want stop after 1", err, calls)
+	}
+}
