@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"time"
 
@@ -47,6 +48,78 @@ type Job struct {
 	Options match.Options
 	Now     func() time.Time
 	Log     *slog.Logger
+
+	// Import, when set, is a ledger file read for this daily run
+	// (reconcile run --ledger): Daily stores it (see Import) and matches
+	// against the ledger as it is once stored.
+	Import *Import
+}
+
+// Import is a ledger file to store as part of a daily run. Storing a
+// million entries takes seconds, and so does storing a million statement
+// rows, and SQLite has one writer: Daily stores the ledger in the
+// background, in line with the statement files, while it matches against
+// the stored ledger overlaid with Entries — what the table holds once the
+// import is done. Entries must hold each key once, as ledger.Read
+// guarantees; Daily sorts them in place. Counts and Err are set once Daily
+// has returned (even with an error), when Done is true.
+type Import struct {
+	Entries []recon.Entry
+	Counts  store.LedgerCounts
+	Err     error
+	Done    bool
+}
+
+// overlay returns the merchant's ledger as the store holds it once the
+// entries imp are stored: an imported entry replaces the stored one of its
+// key (oid_partner, kind, no_order) or is added; entries of other
+// merchants are not the merchant's. In the store's order. imp must be in
+// that order, with each key once (ledger.Read refuses a key given twice),
+// and is returned itself, not copied, when it is the whole answer: a
+// fresh store, or a file that covers what the store had.
+func overlay(stored, imp []recon.Entry, merchant string) []recon.Entry {
+	type key struct {
+		partner string
+		kind    recon.Kind
+		noOrder string
+	}
+	replaced := make(map[key]bool, len(stored))
+	for _, e := range stored {
+		replaced[key{e.OidPartner, e.Kind, e.NoOrder}] = false
+	}
+	foreign := 0
+	for _, e := range imp {
+		if e.OidPartner != "" && e.OidPartner != merchant {
+			foreign++
+			continue
+		}
+		k := key{e.OidPartner, e.Kind, e.NoOrder}
+		if _, ok := replaced[k]; ok {
+			replaced[k] = true
+		}
+	}
+	kept := 0
+	for _, r := range replaced {
+		if !r {
+			kept++
+		}
+	}
+	if kept == 0 && foreign == 0 {
+		return imp
+	}
+	out := make([]recon.Entry, 0, len(imp)-foreign+kept)
+	for _, e := range imp {
+		if e.OidPartner == "" || e.OidPartner == merchant {
+			out = append(out, e)
+		}
+	}
+	for _, e := range stored {
+		if !replaced[key{e.OidPartner, e.Kind, e.NoOrder}] {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, recon.CompareEntries)
+	return out
 }
 
 func (j *Job) now() time.Time {
@@ -127,26 +200,9 @@ func (j *Job) get(ctx context.Context, name string, wait bool, w *writer, async 
 		// recognisable through the wrap.
 		return nil, fmt.Errorf("%w: %w", ErrInputUnavailable, err)
 	}
-	sf, err := parse.ReadFile(f.Path)
+	l, ingest, err := j.read(ctx, f.Path, name)
 	if err != nil {
-		if errors.Is(err, parse.ErrCrossBorder) {
-			return nil, fmt.Errorf("%w: %w", ErrInputUnavailable, err)
-		}
 		return nil, err
-	}
-	l := &loaded{file: sf}
-	now := j.now()
-	ingest := func() {
-		ing, err := j.Store.IngestFile(ctx, sf, now)
-		if err != nil {
-			l.err = err
-			return
-		}
-		if ing.Status == store.Replaced {
-			l.changed, l.prevSHA256 = true, ing.PrevSHA256
-			j.log().Warn("statement file changed since it was last read", "file", name, "old_sha256", ing.PrevSHA256, "new_sha256", sf.SHA256)
-		}
-		j.log().Info("statement file", "file", name, "rows", len(sf.Rows), "malformed", len(sf.Malformed), "encoding", sf.Encoding, "status", ing.Status.String())
 	}
 	if w != nil && async {
 		w.queue(ingest)
@@ -158,6 +214,159 @@ func (j *Job) get(ctx context.Context, name string, wait bool, w *writer, async 
 	}
 	return l, nil
 }
+
+// read reads the fetched file at path for matching and returns, with it,
+// the function that stores it (to be called once, in line behind earlier
+// stores). A detail file's rows are kept lean (recon.Row.Lean): the store
+// reads the file again by itself, in batches, so that neither holds a
+// million full rows at once.
+func (j *Job) read(ctx context.Context, path, name string) (*loaded, func(), error) {
+	fn, err := parse.ParseName(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	var sf *recon.StatementFile
+	if fn.Kind.IsSummary() {
+		sf, err = parse.ReadFile(path)
+	} else {
+		sf, err = readLean(path)
+	}
+	if err != nil {
+		if errors.Is(err, parse.ErrCrossBorder) {
+			return nil, nil, fmt.Errorf("%w: %w", ErrInputUnavailable, err)
+		}
+		return nil, nil, err
+	}
+	l := &loaded{file: sf}
+	now := j.now()
+	ingest := func() {
+		var ing store.Ingested
+		var err error
+		if fn.Kind.IsSummary() {
+			ing, err = j.Store.IngestFile(ctx, sf, now)
+		} else {
+			ing, err = j.storeDetail(ctx, path, sf, now)
+		}
+		if err != nil {
+			l.err = err
+			return
+		}
+		if ing.Status == store.Replaced {
+			l.changed, l.prevSHA256 = true, ing.PrevSHA256
+			j.log().Warn("statement file changed since it was last read", "file", name, "old_sha256", ing.PrevSHA256, "new_sha256", sf.SHA256)
+		}
+		j.log().Info("statement file", "file", name, "rows", len(sf.Rows), "malformed", len(sf.Malformed), "encoding", sf.Encoding, "status", ing.Status.String())
+	}
+	return l, ingest, nil
+}
+
+// readLean reads a detail file keeping each row lean, with room for its
+// rows made up front (growing a slice of a million rows copies it twenty
+// times and, while it grows, holds it twice).
+func readLean(path string) (*recon.StatementFile, error) {
+	n, err := parse.CountRows(path)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]recon.Row, 0, n)
+	sf, err := parse.ScanFile(path,
+		func(r *recon.Row) error { rows = append(rows, r.Lean()); return nil },
+		func() error { rows = rows[:0]; return nil })
+	if err != nil {
+		return nil, err
+	}
+	sf.Rows = rows
+	return sf, nil
+}
+
+// storeBatch is how many rows storeDetail hands the store at a time.
+const storeBatch = 4096
+
+// storeDetail stores the detail file at path, which sf describes, reading
+// it again: the run's memory does not grow with the file. It is called in
+// the background while the run matches. Parsing and writing overlap: a
+// goroutine parses into batches, at most two ahead of the writer.
+func (j *Job) storeDetail(ctx context.Context, path string, sf *recon.StatementFile, now time.Time) (store.Ingested, error) {
+	w, err := j.Store.BeginFile(ctx, sf.FileName, sf.Size, sf.SHA256, now)
+	if err != nil {
+		return store.Ingested{}, err
+	}
+	defer w.Rollback()
+	if w.Status() == store.Unchanged {
+		return w.Commit(sf)
+	}
+
+	// A batch of rows, or (rows nil) the word to drop what was written:
+	// the file is being read again from its start.
+	type batch struct{ rows []recon.Row }
+	full := make(chan batch, 2)
+	free := make(chan []recon.Row, 3)
+	for range cap(free) {
+		free <- make([]recon.Row, 0, storeBatch)
+	}
+	stop := make(chan struct{}) // closed when the writer fails
+	var again *recon.StatementFile
+	var parseErr error
+	go func() {
+		defer close(full)
+		send := func(b batch) error {
+			select {
+			case full <- b:
+				return nil
+			case <-stop:
+				return errStopped
+			}
+		}
+		cur := <-free
+		again, parseErr = parse.ScanFile(path,
+			func(r *recon.Row) error {
+				if cur = append(cur, *r); len(cur) < storeBatch {
+					return nil
+				}
+				if err := send(batch{cur}); err != nil {
+					return err
+				}
+				select {
+				case cur = <-free:
+				case <-stop:
+					return errStopped
+				}
+				return nil
+			},
+			func() error { cur = cur[:0]; return send(batch{}) })
+		if parseErr == nil && len(cur) > 0 {
+			parseErr = send(batch{cur})
+		}
+	}()
+	var writeErr error
+	for b := range full {
+		if writeErr != nil {
+			continue // draining: the parser stops at its next send
+		}
+		if b.rows == nil {
+			writeErr = w.Restart()
+		} else {
+			writeErr = w.Write(b.rows)
+			clear(b.rows) // let the rows' text go
+			free <- b.rows[:0]
+		}
+		if writeErr != nil {
+			close(stop)
+		}
+	}
+	switch {
+	case writeErr != nil:
+		return store.Ingested{}, fmt.Errorf("store %s: %w", sf.Name, writeErr)
+	case parseErr != nil:
+		return store.Ingested{}, fmt.Errorf("store %s: %w", sf.Name, parseErr)
+	case again.SHA256 != sf.SHA256:
+		return store.Ingested{}, fmt.Errorf("store %s: the file changed while it was read (SHA-256 %s, then %s)", sf.Name, sf.SHA256, again.SHA256)
+	}
+	return w.Commit(again)
+}
+
+// errStopped ends a parse whose rows can no longer be stored.
+var errStopped = errors.New("the store stopped")
 
 // required gets a file the run cannot do without.
 func (j *Job) required(ctx context.Context, name string, w *writer, async bool) (*loaded, error) {
@@ -207,6 +416,17 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (*recon.Result, 
 	// result is (and before Daily returns, whatever happens).
 	w := &writer{}
 	defer w.wait()
+	if imp := j.Import; imp != nil {
+		// In the store's order, so that the overlay below need not copy
+		// it (the upsert orders entries by key itself).
+		slices.SortStableFunc(imp.Entries, recon.CompareEntries)
+		// First in line: the ledger is stored whatever becomes of the
+		// run, as `reconcile ledger import` would.
+		w.queue(func() {
+			imp.Counts, imp.Err = j.Store.UpsertLedger(ctx, imp.Entries)
+			imp.Done = true
+		})
+	}
 	for _, k := range []recon.FileKind{recon.FileJYMX, recon.FileJYMXSUM} {
 		name := fileName(k, merchant, date)
 		l, err := j.required(ctx, name, w, true)
@@ -276,9 +496,14 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (*recon.Result, 
 		}
 	}
 
+	// The ledger as stored before this run's import, if it is not done
+	// yet (or after it: the overlay gives the same either way).
 	ledger, err := j.Store.LedgerEntries(ctx, merchant)
 	if err != nil {
 		return nil, err
+	}
+	if j.Import != nil {
+		ledger = overlay(ledger, j.Import.Entries, merchant)
 	}
 	var history []recon.Row
 	err = j.Store.StatementRows(ctx, merchant, match.AddDays(date, -1), func(_ string, r recon.Row) error {
@@ -296,6 +521,9 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (*recon.Result, 
 	}
 	out := match.Daily(in, j.Options)
 	w.wait()
+	if j.Import != nil && j.Import.Err != nil {
+		return nil, j.Import.Err
+	}
 	for _, l := range files {
 		if l.err != nil {
 			return nil, l.err

@@ -1,5 +1,10 @@
 package recon
 
+import (
+	"cmp"
+	"strings"
+)
+
 // LedgerStatus is the merchant's own status for an entry (SPEC §3).
 type LedgerStatus string
 
@@ -25,3 +30,19 @@ type Entry struct {
 
 // Date is the entry's date, "yyyymmdd".
 func (e *Entry) Date() string { return e.DtOrder[:8] }
+
+// CompareEntries orders entries as a ledger is read back from the store:
+// by dt_order, then kind, no_order and oid_partner, so that every run lists
+// the same ledger in the same order (the key makes it a total order).
+func CompareEntries(a, b Entry) int {
+	if c := strings.Compare(a.DtOrder, b.DtOrder); c != 0 {
+		return c
+	}
+	if a.Kind != b.Kind {
+		return cmp.Compare(a.Kind, b.Kind)
+	}
+	if c := strings.Compare(a.NoOrder, b.NoOrder); c != 0 {
+		return c
+	}
+	return strings.Compare(a.OidPartner, b.OidPartner)
+}

@@ -51,75 +51,102 @@ func BenchmarkIngest(b *testing.B) {
 	}
 }
 
-// BenchmarkStatementRows streams 100,000 stored rows back.
+// BenchmarkStatementRows streams stored rows back.
 func BenchmarkStatementRows(b *testing.B) {
-	const n = 100_000
-	s := openTest(b)
-	ctx := context.Background()
-	name := "JYMX_" + merchant + "_20140528.txt"
-	f := &recon.StatementFile{
-		FileName: recon.FileName{Name: name, Kind: recon.FileJYMX, Merchant: merchant, Date: "20140528"},
-		SHA256:   "x", Encoding: recon.EncodingUTF8, Rows: benchRows(name, n),
-	}
-	if _, err := s.IngestFile(ctx, f, time.Now()); err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		got := 0
-		err := s.StatementRows(ctx, merchant, "20140528", func(string, recon.Row) error {
-			got++
-			return nil
-		})
-		if err != nil || got != n {
-			b.Fatalf("%d rows, %v", got, err)
-		}
-	}
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
-}
-
-// BenchmarkUpsertLedger writes 100,000 new entries, then the same again
-// (all unchanged), per iteration.
-func BenchmarkUpsertLedger(b *testing.B) {
-	const n = 100_000
-	entries := make([]recon.Entry, n)
-	for i := range entries {
-		entries[i] = recon.Entry{Kind: recon.KindPayment, NoOrder: fmt.Sprintf("P%011d", i),
-			DtOrder: "20240101101112", Amount: recon.Fen(1 + i), Status: recon.StatusSuccess, Fee: 3, HasFee: i%2 == 0}
-	}
-	ctx := context.Background()
-	for b.Loop() {
-		b.StopTimer()
-		s := openTest(b)
-		b.StartTimer()
-		for _, want := range []LedgerCounts{{Inserted: n}, {Unchanged: n}} {
-			if c, err := s.UpsertLedger(ctx, entries); err != nil || c != want {
-				b.Fatalf("%+v, %v; want %+v", c, err, want)
+	for _, n := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			s := openTest(b)
+			ctx := context.Background()
+			name := "JYMX_" + merchant + "_20140528.txt"
+			f := &recon.StatementFile{
+				FileName: recon.FileName{Name: name, Kind: recon.FileJYMX, Merchant: merchant, Date: "20140528"},
+				SHA256:   "x", Encoding: recon.EncodingUTF8, Rows: benchRows(name, n),
 			}
-		}
+			if _, err := s.IngestFile(ctx, f, time.Now()); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				got := 0
+				err := s.StatementRows(ctx, merchant, "20140528", func(string, recon.Row) error {
+					got++
+					return nil
+				})
+				if err != nil || got != n {
+					b.Fatalf("%d rows, %v", got, err)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
 	}
-	b.ReportMetric(float64(2*n*b.N)/b.Elapsed().Seconds(), "entries/s")
 }
 
-// BenchmarkLedgerEntries reads 200,000 stored entries of a merchant back,
-// in the run's order.
-func BenchmarkLedgerEntries(b *testing.B) {
-	const n = 200_000
-	s := openTest(b)
-	ctx := context.Background()
+// benchEntries generates n ledger entries of merchant: payments with a
+// refund every tenth, half of them with a fee.
+func benchEntries(n int) []recon.Entry {
 	entries := make([]recon.Entry, n)
 	for i := range entries {
-		entries[i] = recon.Entry{OidPartner: merchant, Kind: recon.KindPayment, NoOrder: fmt.Sprintf("P%011d", n-i),
-			DtOrder: fmt.Sprintf("20240101%06d", i%86400), Amount: recon.Fen(1 + i), Status: recon.StatusSuccess,
-			OidPaybill: fmt.Sprintf("2024010100%06d", i), Fee: 3, HasFee: i%2 == 0}
-	}
-	if _, err := s.UpsertLedger(ctx, entries); err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		got, err := s.LedgerEntries(ctx, merchant)
-		if err != nil || len(got) != n {
-			b.Fatalf("%d entries, %v", len(got), err)
+		entries[i] = recon.Entry{OidPartner: merchant, Kind: recon.KindPayment, NoOrder: fmt.Sprintf("201405281234%08d", i),
+			DtOrder: fmt.Sprintf("20140528%06d", i%86400), Amount: recon.Fen(1 + i%100000), Status: recon.StatusSuccess,
+			OidPaybill: fmt.Sprintf("2014052800%06d", i), Fee: recon.Fen(i % 7), HasFee: i%2 == 0}
+		if i%10 == 0 {
+			entries[i].Kind, entries[i].OrigNoOrder = recon.KindRefund, fmt.Sprintf("201405281234%08d", i+1)
 		}
 	}
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "entries/s")
+	return entries
+}
+
+// BenchmarkUpsertLedger imports n entries into an empty ledger (fresh) and
+// into one that holds them already (unchanged).
+func BenchmarkUpsertLedger(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range []int{100_000, 1_000_000} {
+		entries := benchEntries(n)
+		b.Run(fmt.Sprintf("fresh/%d", n), func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				s := openTest(b)
+				b.StartTimer()
+				if c, err := s.UpsertLedger(ctx, entries); err != nil || c != (LedgerCounts{Inserted: n}) {
+					b.Fatalf("%+v, %v", c, err)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+		b.Run(fmt.Sprintf("unchanged/%d", n), func(b *testing.B) {
+			s := openTest(b)
+			if _, err := s.UpsertLedger(ctx, entries); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if c, err := s.UpsertLedger(ctx, entries); err != nil || c != (LedgerCounts{Unchanged: n}) {
+					b.Fatalf("%+v, %v", c, err)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// BenchmarkLedgerEntries reads n stored entries of a merchant back, in the
+// run's order.
+func BenchmarkLedgerEntries(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			s := openTest(b)
+			if _, err := s.UpsertLedger(ctx, benchEntries(n)); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				got, err := s.LedgerEntries(ctx, merchant)
+				if err != nil || len(got) != n {
+					b.Fatalf("%d entries, %v", len(got), err)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lianlian-recon/reconcile/recon"
@@ -69,125 +70,173 @@ func insertRowsSQL(n int) string {
 // SHA-256 is Unchanged and nothing is written; with another SHA-256 the old
 // file and everything read from it is deleted, the new one stored and the
 // change recorded in file_changes (Replaced). now stamps ingested_at and the
-// change.
+// change. It is BeginFile, one Write of f.Rows and Commit.
 func (s *Store) IngestFile(ctx context.Context, f *recon.StatementFile, now time.Time) (Ingested, error) {
-	res, err := s.ingest(ctx, f, now)
+	w, err := s.BeginFile(ctx, f.FileName, f.Size, f.SHA256, now)
 	if err != nil {
-		return Ingested{}, fmt.Errorf("store statement file %s: %w", f.Name, err)
+		return Ingested{}, err
 	}
-	return res, nil
+	defer w.Rollback()
+	if err := w.Write(f.Rows); err != nil {
+		return Ingested{}, err
+	}
+	return w.Commit(f)
 }
 
-func (s *Store) ingest(ctx context.Context, f *recon.StatementFile, now time.Time) (res Ingested, err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+// FileWriter stores one statement file as its parser reads it: rows in
+// batches (Write), then what only the end of the file tells (Commit), all
+// in one transaction. Its methods may be called from any goroutine, one at
+// a time. The store stays readable meanwhile, through other connections
+// (WAL: readers see the store as it was before BeginFile until Commit);
+// another writer waits for Commit or Rollback, up to the busy time-out.
+type FileWriter struct {
+	s    *Store
+	ctx  context.Context
+	name string
+	res  Ingested
+
+	// mu serialises the methods with the rollback that ctx's end triggers.
+	mu        sync.Mutex
+	conn      writeConn // zero when Unchanged, or once committed or rolled back
+	stopWatch func() bool
+	insert    *bulkStmt // inserts rowBatch rows
+	pending   int       // rows added to insert and not yet inserted
+	written   int       // rows inserted, plus pending
+}
+
+// BeginFile starts storing the statement file name, whose size and
+// SHA-256 (hex of its bytes) are known before it is parsed. When the store
+// holds the same name with the same SHA-256, the writer's Status is
+// Unchanged and Write and Commit write nothing. Otherwise one transaction
+// is open until Commit or Rollback; an existing file of the same name with
+// other bytes is deleted inside it, with everything read from it, and the
+// change recorded in file_changes (Replaced). now stamps ingested_at and
+// the change. ctx bounds the whole ingest: once it is done, the
+// transaction is rolled back, Write and Commit fail and nothing is stored.
+// The caller must end the writer with Commit or Rollback (defer Rollback,
+// a no-op after Commit).
+func (s *Store) BeginFile(ctx context.Context, name recon.FileName, size int64, sha256 string, now time.Time) (*FileWriter, error) {
+	w, err := s.beginFile(ctx, name, size, sha256, now)
 	if err != nil {
-		return res, err
+		return nil, fmt.Errorf("store statement file %s: %w", name.Name, err)
+	}
+	return w, nil
+}
+
+func (s *Store) beginFile(ctx context.Context, name recon.FileName, size int64, sha256 string, now time.Time) (w *FileWriter, err error) {
+	conn, err := s.beginWrite(ctx)
+	if err != nil {
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
-			tx.Rollback()
+			conn.rollback()
 		}
 	}()
+	w = &FileWriter{s: s, ctx: ctx, name: name.Name}
 
 	var oldID int64
 	var oldSHA string
-	switch err = tx.QueryRowContext(ctx,
-		"SELECT id, sha256 FROM statement_files WHERE name = ?", f.Name).Scan(&oldID, &oldSHA); {
+	switch err = conn.QueryRowContext(ctx,
+		"SELECT id, sha256 FROM statement_files WHERE name = ?", name.Name).Scan(&oldID, &oldSHA); {
 	case errors.Is(err, sql.ErrNoRows):
-		res.Status = Inserted
+		w.res.Status = Inserted
 	case err != nil:
-		return res, err
-	case oldSHA == f.SHA256:
-		tx.Rollback()
-		return Ingested{FileID: oldID, Status: Unchanged}, nil
+		return nil, err
+	case oldSHA == sha256:
+		conn.rollback()
+		w.res = Ingested{FileID: oldID, Status: Unchanged}
+		return w, nil
 	default:
-		res.Status, res.PrevSHA256 = Replaced, oldSHA
+		w.res.Status, w.res.PrevSHA256 = Replaced, oldSHA
 		// ON DELETE CASCADE removes its rows, malformed lines and summary.
-		if _, err = tx.ExecContext(ctx, "DELETE FROM statement_files WHERE id = ?", oldID); err != nil {
-			return res, err
+		if _, err = conn.ExecContext(ctx, "DELETE FROM statement_files WHERE id = ?", oldID); err != nil {
+			return nil, err
 		}
-		if _, err = tx.ExecContext(ctx,
+		if _, err = conn.ExecContext(ctx,
 			"INSERT INTO file_changes (name, old_sha256, new_sha256, changed_at) VALUES (?, ?, ?, ?)",
-			f.Name, oldSHA, f.SHA256, now.Format(time.RFC3339Nano)); err != nil {
-			return res, err
+			name.Name, oldSHA, sha256, now.Format(time.RFC3339Nano)); err != nil {
+			return nil, err
 		}
 	}
 
-	warnings, err := jsonList(f.Warnings)
+	// The rows reference the file, so its row comes first; what only the
+	// end of the file tells is filled in by Commit, in the same
+	// transaction, so nobody sees these placeholders.
+	r, err := conn.ExecContext(ctx, `INSERT INTO statement_files
+		(name, kind, merchant, date, monthly, size, sha256, encoding, rows, malformed, ingested_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, '', 0, 0, ?)`,
+		name.Name, string(name.Kind), name.Merchant, name.Date, name.Monthly(), size, sha256,
+		now.Format(time.RFC3339Nano))
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-	r, err := tx.ExecContext(ctx, `INSERT INTO statement_files
-		(name, kind, merchant, date, monthly, size, sha256, encoding, rows, malformed, title_line, warnings, ingested_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		f.Name, string(f.Kind), f.Merchant, f.Date, f.Monthly(), f.Size, f.SHA256, f.Encoding,
-		len(f.Rows), len(f.Malformed), f.TitleLine, warnings, now.Format(time.RFC3339Nano))
-	if err != nil {
-		return res, err
+	if w.res.FileID, err = r.LastInsertId(); err != nil {
+		return nil, err
 	}
-	if res.FileID, err = r.LastInsertId(); err != nil {
-		return res, err
+	if w.insert, err = prepareBulk(ctx, conn.Conn, insertRowsSQL(rowBatch)); err != nil {
+		return nil, err
 	}
-	if err = s.insertRows(ctx, tx, res.FileID, f.Rows); err != nil {
-		return res, err
-	}
-	if err = insertMalformed(ctx, tx, res.FileID, f.Malformed); err != nil {
-		return res, err
-	}
-	if sum := f.Summary; sum != nil {
-		if _, err = tx.ExecContext(ctx, `INSERT INTO summaries
-			(file_id, total_count, success_count, success_amount, refund_count, refund_amount, revoke_count, revoke_amount)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			res.FileID, sum.TotalCount, sum.SuccessCount, int64(sum.SuccessAmount),
-			sum.RefundCount, int64(sum.RefundAmount), sum.RevokeCount, int64(sum.RevokeAmount)); err != nil {
-			return res, err
-		}
-	}
-	err = tx.Commit()
-	return res, err
+	w.conn = conn
+	// A writer left open when ctx ends must not keep the write lock.
+	w.stopWatch = context.AfterFunc(ctx, w.Rollback)
+	return w, nil
 }
 
-func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, fileID int64, rows []recon.Row) error {
-	if len(rows) == 0 {
+// Status says what Commit will do: Inserted, Replaced or Unchanged.
+func (w *FileWriter) Status() IngestStatus { return w.res.Status }
+
+var errWriterDone = errors.New("file writer already committed or rolled back")
+
+// Write stores rows, good rows of the file in line order. Their values are
+// copied at once, so the caller may reuse rows and their RowText when Write
+// returns; they are inserted in batches, so an error may come from a later
+// Write or from Commit. An error rolls the file back.
+func (w *FileWriter) Write(rows []recon.Row) error {
+	if w.res.Status == Unchanged {
 		return nil
 	}
-	full, err := tx.PrepareContext(ctx, insertRowsSQL(min(rowBatch, len(rows))))
-	if err != nil {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.write(rows); err != nil {
+		w.rollbackLocked()
+		return fmt.Errorf("store statement file %s: %w", w.name, err)
+	}
+	return nil
+}
+
+// live reports why the writer cannot write, if it cannot.
+func (w *FileWriter) live() error {
+	if err := w.ctx.Err(); err != nil {
 		return err
 	}
-	defer full.Close()
-	// go-sqlite3 watches a cancellable context with a goroutine per
-	// statement; the loop checks ctx itself, once a batch.
-	execCtx := context.WithoutCancel(ctx)
-	args := make([]any, 0, rowBatch*len(rowCols))
-	for start := 0; start < len(rows); start += rowBatch {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		batch := rows[start:min(start+rowBatch, len(rows))]
-		args = args[:0]
-		for i := range batch {
-			r := &batch[i]
-			w, err := jsonList(r.Warnings)
-			if err != nil {
-				return fmt.Errorf("line %d: %w", r.Line, err)
-			}
-			args = append(args, fileID, r.Line, r.NoOrder, r.OidPartner, r.DtOrder, r.BusiPartner,
-				r.OidPaybill, r.SettleDate, int64(r.Amount), r.Direction, r.Status, r.UpdatedAt,
-				int64(r.Fee), r.Product, r.PayMethod, r.InfoOrder, r.PayeeBank, r.PayeeAccount,
-				r.PayeeName, r.Kind.String(), w)
-		}
-		if len(batch) == rowBatch || start == 0 {
-			err = execFused(execCtx, full, args)
-		} else {
-			// The last, shorter batch.
-			_, err = tx.ExecContext(execCtx, insertRowsSQL(len(batch)), args...)
-		}
+	if w.conn.Conn == nil {
+		return errWriterDone
+	}
+	return nil
+}
+
+func (w *FileWriter) write(rows []recon.Row) error {
+	if err := w.live(); err != nil {
+		return err
+	}
+	for i := range rows {
+		r := &rows[i]
+		warnings, err := jsonList(r.Warnings)
 		if err != nil {
-			return fmt.Errorf("line %d: %w", batch[0].Line, err)
+			return fmt.Errorf("line %d: %w", r.Line, err)
 		}
-		if s.ingestHook != nil {
-			if err := s.ingestHook(start + len(batch)); err != nil {
+		// In the order of rowCols.
+		for _, v := range [...]any{w.res.FileID, int64(r.Line), r.NoOrder, r.OidPartner, r.DtOrder,
+			r.BusiPartner, r.OidPaybill, r.SettleDate, int64(r.Amount), int64(r.Direction),
+			int64(r.Status), r.UpdatedAt, int64(r.Fee), r.Product, r.PayMethod, r.InfoOrder,
+			r.PayeeBank, r.PayeeAccount, r.PayeeName, r.Kind.String(), warnings} {
+			w.insert.add(v)
+		}
+		w.pending++
+		w.written++
+		if w.pending == rowBatch {
+			if err := w.flush(); err != nil {
 				return err
 			}
 		}
@@ -195,11 +244,137 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, fileID int64, rows [
 	return nil
 }
 
-func insertMalformed(ctx context.Context, tx *sql.Tx, fileID int64, ms []recon.Malformed) error {
+// flush inserts the pending rows.
+func (w *FileWriter) flush() error {
+	if w.pending == 0 {
+		return nil
+	}
+	if err := w.live(); err != nil {
+		return err
+	}
+	var err error
+	if w.pending == rowBatch {
+		err = w.insert.exec()
+	} else {
+		// The last, shorter batch.
+		var last *bulkStmt
+		if last, err = prepareBulk(w.ctx, w.conn.Conn, insertRowsSQL(w.pending)); err == nil {
+			last.args, w.insert.args = w.insert.args, last.args
+			err = last.exec()
+			last.args, w.insert.args = w.insert.args, last.args
+			last.close()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("a batch of %d rows before line %d: %w", w.pending, w.written-w.pending+1, err)
+	}
+	w.pending = 0
+	if w.s.ingestHook != nil {
+		if err := w.s.ingestHook(w.written); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Restart drops every row written so far: the parser reads the file again
+// from its start (as GB18030, SPEC §2.2).
+func (w *FileWriter) Restart() error {
+	if w.res.Status == Unchanged {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	err := w.live()
+	if err == nil {
+		w.pending, w.written, w.insert.args = 0, 0, w.insert.args[:0]
+		_, err = w.conn.ExecContext(w.ctx, "DELETE FROM statement_rows WHERE file_id = ?", w.res.FileID)
+	}
+	if err != nil {
+		w.rollbackLocked()
+		return fmt.Errorf("store statement file %s: restart: %w", w.name, err)
+	}
+	return nil
+}
+
+// Commit stores what only the end of the file tells (f.Encoding,
+// f.TitleLine, f.Warnings, f.Malformed, f.Summary; f.Rows is ignored, the
+// row count is that of the rows written) and commits. With Status
+// Unchanged it writes nothing and returns the stored file's id.
+func (w *FileWriter) Commit(f *recon.StatementFile) (Ingested, error) {
+	if w.res.Status == Unchanged {
+		return w.res, nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.commit(f); err != nil {
+		w.rollbackLocked()
+		return Ingested{}, fmt.Errorf("store statement file %s: %w", w.name, err)
+	}
+	return w.res, nil
+}
+
+func (w *FileWriter) commit(f *recon.StatementFile) error {
+	if err := w.flush(); err != nil {
+		return err
+	}
+	if err := w.live(); err != nil {
+		return err
+	}
+	ctx, conn, id := w.ctx, w.conn, w.res.FileID
+	warnings, err := jsonList(f.Warnings)
+	if err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, `UPDATE statement_files
+		SET encoding = ?, rows = ?, malformed = ?, title_line = ?, warnings = ? WHERE id = ?`,
+		f.Encoding, w.written, len(f.Malformed), f.TitleLine, warnings, id); err != nil {
+		return err
+	}
+	if err := insertMalformed(ctx, conn.Conn, id, f.Malformed); err != nil {
+		return err
+	}
+	if sum := f.Summary; sum != nil {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO summaries
+			(file_id, total_count, success_count, success_amount, refund_count, refund_amount, revoke_count, revoke_amount)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, sum.TotalCount, sum.SuccessCount, int64(sum.SuccessAmount),
+			sum.RefundCount, int64(sum.RefundAmount), sum.RevokeCount, int64(sum.RevokeAmount)); err != nil {
+			return err
+		}
+	}
+	if err := w.live(); err != nil {
+		return err
+	}
+	w.stopWatch()
+	w.insert.close()
+	w.conn = writeConn{}
+	return conn.commit(w.s)
+}
+
+// Rollback abandons the file: nothing it wrote stays. It does nothing
+// after Commit, or when called again.
+func (w *FileWriter) Rollback() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.rollbackLocked()
+}
+
+func (w *FileWriter) rollbackLocked() {
+	if w.conn.Conn == nil {
+		return
+	}
+	w.stopWatch()
+	w.insert.close()
+	w.conn.rollback()
+	w.conn = writeConn{}
+}
+
+func insertMalformed(ctx context.Context, conn *sql.Conn, fileID int64, ms []recon.Malformed) error {
 	if len(ms) == 0 {
 		return nil
 	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO malformed_rows
+	st, err := conn.PrepareContext(ctx, `INSERT INTO malformed_rows
 		(file_id, seq, line, no_order, field, raw, reason) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
@@ -416,42 +591,199 @@ func (s *Store) HasDaily(ctx context.Context, merchant, date string) (bool, erro
 	return n > 0, nil
 }
 
-const statementRowsSQL = `SELECT f.date, f.name, ` + rowSelect + `
+// statementRowsSQL streams the rows StatementRows reads: the file's id and
+// one json_array per row of the columns matching reads (see jsonrow.go), in
+// the order decodeLeanRow takes them.
+const statementRowsSQL = `SELECT f.id, json_array(r.line, r.no_order, r.oid_partner, r.busi_partner,
+		r.oid_paybill, r.settle_date, r.amount, r.direction, r.status, r.fee, r.kind)
 	FROM statement_files f JOIN statement_rows r ON r.file_id = f.id
-	WHERE f.merchant = ? AND f.monthly = 0 AND f.kind IN ('JYMX', 'FKMX') AND f.date <= ?
+	WHERE f.merchant = ?1 AND f.monthly = 0 AND f.kind IN ('JYMX', 'FKMX') AND f.date <= ?2
 	ORDER BY f.date, f.kind DESC, f.name, r.line`
+
+// statementFilesSQL lists the files whose rows statementRowsSQL streams.
+const statementFilesSQL = `SELECT id, date, name FROM statement_files
+	WHERE merchant = ?1 AND monthly = 0 AND kind IN ('JYMX', 'FKMX') AND date <= ?2`
 
 // StatementRows calls fn for every good row of every stored daily detail
 // file (JYMX and FKMX) named for merchant whose date is <= upTo
 // ("yyyymmdd"), in the order file date, JYMX before FKMX, file name, line.
 // The row's own oid_partner may differ from merchant (SPEC §4,
-// merchant_mismatch). Rows are streamed from one query, a consistent
-// snapshot; the Row passed to fn is reused between calls (its Warnings
-// slice is not). An error from fn stops the walk and is returned as is.
+// merchant_mismatch). Rows are streamed from one consistent snapshot.
+//
+// It serves matching only, so the rows are lean (recon.Row.Lean): RowText
+// is nil and only the columns matching reads are read; File gives the full
+// rows. fn may keep the rows it is given; their strings are shared with
+// neighbouring rows, a few allocations per thousand rows. An error from fn
+// stops the walk and is returned as is.
 func (s *Store) StatementRows(ctx context.Context, merchant, upTo string, fn func(fileDate string, r recon.Row) error) error {
-	// The index statement_files_merchant delivers files in (date, kind DESC,
-	// name) order and the primary key of statement_rows their lines in
-	// order, so SQLite streams without sorting; "kind DESC" puts JYMX
-	// before FKMX.
-	rows, err := s.db.QueryContext(ctx, statementRowsSQL, merchant, upTo)
-	if err != nil {
-		return fmt.Errorf("statement rows of %s: %w", merchant, err)
-	}
-	var date, name string
 	var fnErr error
-	err = scanRows(rows, func(r *recon.Row) error {
-		r.File = name
-		if err := fn(date, *r); err != nil {
+	err := s.statementRows(ctx, merchant, upTo, func(date string, r recon.Row) error {
+		if err := fn(date, r); err != nil {
 			fnErr = err
 			return err
 		}
 		return nil
-	}, &date, &name)
+	})
 	if fnErr != nil {
 		return fnErr
 	}
 	if err != nil {
 		return fmt.Errorf("statement rows of %s: %w", merchant, err)
 	}
+	return nil
+}
+
+func (s *Store) statementRows(ctx context.Context, merchant, upTo string, fn func(fileDate string, r recon.Row) error) error {
+	conn, done, err := s.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	type fileInfo struct{ date, name string }
+	files := map[int64]fileInfo{}
+	fr, err := conn.QueryContext(ctx, statementFilesSQL, merchant, upTo)
+	if err != nil {
+		return err
+	}
+	defer fr.Close()
+	for fr.Next() {
+		var id int64
+		var f fileInfo
+		if err := fr.Scan(&id, &f.date, &f.name); err != nil {
+			return err
+		}
+		files[id] = f
+	}
+	if err := fr.Err(); err != nil {
+		return err
+	}
+
+	// The index statement_files_merchant delivers files in (date, kind DESC,
+	// name) order and the primary key of statement_rows their lines in
+	// order, so SQLite streams without sorting; "kind DESC" puts JYMX
+	// before FKMX.
+	rows, err := conn.QueryContext(ctx, statementRowsSQL, merchant, upTo)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var (
+		id    int64
+		line  sql.RawBytes
+		jr    jsonReader
+		batch leanBatch
+	)
+	for rows.Next() {
+		if err := rows.Scan(&id, &line); err != nil {
+			return err
+		}
+		f, ok := files[id]
+		if !ok {
+			return fmt.Errorf("row of unlisted file %d", id)
+		}
+		if err := batch.add(&jr, line, f.name, f.date); err != nil {
+			return err
+		}
+		if len(batch.rows) == leanBatchSize {
+			if err := batch.flush(fn); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return batch.flush(fn)
+}
+
+// leanBatch gathers decoded lean rows so that the strings of many rows
+// become one allocation, cut up by flush.
+type leanBatch struct {
+	rows  []recon.Row
+	dates []string
+	buf   []byte   // the rows' no_order and oid_paybill
+	ends  [][2]int // per row, the end offsets in buf of its no_order and oid_paybill
+
+	// Texts that are the same in most rows are shared.
+	partner, busi, settle string
+}
+
+const leanBatchSize = 1024
+
+// add decodes one row of statementRowsSQL.
+func (b *leanBatch) add(jr *jsonReader, line []byte, file, date string) error {
+	r := recon.Row{File: file}
+	var noOrder, partner, busi, paybill, settle, kind []byte
+	var v [5]int64 // line, amount, direction, status, fee
+	err := jr.reset(line)
+	if err == nil {
+		v[0], _, err = jr.int()
+	}
+	if err == nil {
+		noOrder, err = jr.str()
+	}
+	if err == nil {
+		partner, err = jr.str()
+	}
+	if err == nil {
+		busi, err = jr.str()
+	}
+	if err == nil {
+		paybill, err = jr.str()
+	}
+	if err == nil {
+		settle, err = jr.str()
+	}
+	for k := 1; k < 5 && err == nil; k++ {
+		v[k], _, err = jr.int()
+	}
+	if err == nil {
+		kind, err = jr.str()
+	}
+	if err == nil {
+		err = jr.end()
+	}
+	if err != nil {
+		return fmt.Errorf("row %s: %w", line, err)
+	}
+	r.Line, r.Amount, r.Direction, r.Status, r.Fee = int(v[0]), recon.Fen(v[1]), int8(v[2]), int8(v[3]), recon.Fen(v[4])
+	k, ok := recon.ParseKind(string(kind))
+	if !ok {
+		return fmt.Errorf("%s line %d: stored kind %q", file, r.Line, kind)
+	}
+	r.Kind = k
+	if string(partner) != b.partner {
+		b.partner = string(partner)
+	}
+	if string(busi) != b.busi {
+		b.busi = string(busi)
+	}
+	if string(settle) != b.settle {
+		b.settle = string(settle)
+	}
+	r.OidPartner, r.BusiPartner, r.SettleDate = b.partner, b.busi, b.settle
+	b.buf = append(b.buf, noOrder...)
+	e0 := len(b.buf)
+	b.buf = append(b.buf, paybill...)
+	b.ends = append(b.ends, [2]int{e0, len(b.buf)})
+	b.rows = append(b.rows, r)
+	b.dates = append(b.dates, date)
+	return nil
+}
+
+// flush sets the rows' strings, calls fn for each and empties the batch.
+func (b *leanBatch) flush(fn func(fileDate string, r recon.Row) error) error {
+	s := string(b.buf)
+	start := 0
+	for i := range b.rows {
+		r := &b.rows[i]
+		e := b.ends[i]
+		r.NoOrder, r.OidPaybill = s[start:e[0]], s[e[0]:e[1]]
+		start = e[1]
+		if err := fn(b.dates[i], *r); err != nil {
+			return err
+		}
+	}
+	b.rows, b.dates, b.buf, b.ends = b.rows[:0], b.dates[:0], b.buf[:0], b.ends[:0]
 	return nil
 }

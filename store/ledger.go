@@ -46,7 +46,7 @@ var ledgerDiffMin = 10_000
 // same values, in one pass over the table inside tx. An entry whose key
 // comes more than once in entries is never reported unchanged: the upsert
 // writes each occurrence in turn, as it would without this pass.
-func unchanged(ctx context.Context, tx *sql.Tx, entries []recon.Entry) ([]bool, error) {
+func unchanged(ctx context.Context, tx *sql.Conn, entries []recon.Entry) ([]bool, error) {
 	// Keyed by no_order alone, so that a scanned key is looked up without
 	// an allocation; kind and oid_partner are compared after. Two entries
 	// sharing a no_order are both written (-1).
@@ -58,21 +58,47 @@ func unchanged(ctx context.Context, tx *sql.Tx, entries []recon.Entry) ([]bool, 
 		}
 		idx[entries[i].NoOrder] = int32(i)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT oid_partner, kind, no_order, dt_order, amount, status,
-		orig_no_order, oid_paybill, fee FROM ledger_entries`)
+	// One JSON array per entry: see jsonrow.go.
+	rows, err := tx.QueryContext(ctx, `SELECT json_array(oid_partner, kind, no_order, dt_order, amount,
+		status, orig_no_order, oid_paybill, fee) FROM ledger_entries`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	same := make([]bool, len(entries))
 	var (
-		partner, kind, noOrder, dtOrder, status, orig, paybill sql.RawBytes
-		amount                                                 int64
-		fee                                                    sql.NullInt64
+		line                                                   sql.RawBytes
+		jr                                                     jsonReader
+		partner, kind, noOrder, dtOrder, status, orig, paybill []byte
+		amount, fee                                            int64
+		hasFee                                                 bool
 	)
 	for rows.Next() {
-		if err := rows.Scan(&partner, &kind, &noOrder, &dtOrder, &amount, &status, &orig, &paybill, &fee); err != nil {
+		if err := rows.Scan(&line); err != nil {
 			return nil, err
+		}
+		err := jr.reset(line)
+		for _, p := range []*[]byte{&partner, &kind, &noOrder, &dtOrder} {
+			if err == nil {
+				*p, err = jr.str()
+			}
+		}
+		if err == nil {
+			amount, _, err = jr.int()
+		}
+		for _, p := range []*[]byte{&status, &orig, &paybill} {
+			if err == nil {
+				*p, err = jr.str()
+			}
+		}
+		if err == nil {
+			fee, hasFee, err = jr.int()
+		}
+		if err == nil {
+			err = jr.end()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("entry %s: %w", line, err)
 		}
 		i, ok := idx[string(noOrder)]
 		if !ok || i < 0 {
@@ -82,7 +108,7 @@ func unchanged(ctx context.Context, tx *sql.Tx, entries []recon.Entry) ([]bool, 
 		same[i] = same[i] || string(partner) == e.OidPartner && string(kind) == e.Kind.String() &&
 			string(dtOrder) == e.DtOrder && amount == int64(e.Amount) && string(status) == string(e.Status) &&
 			string(orig) == e.OrigNoOrder && string(paybill) == e.OidPaybill &&
-			fee.Valid == e.HasFee && (!fee.Valid || fee.Int64 == int64(e.Fee))
+			hasFee == e.HasFee && (!hasFee || fee == int64(e.Fee))
 	}
 	return same, rows.Err()
 }
@@ -107,15 +133,16 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 	if len(entries) == 0 {
 		return c, nil
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	wc, err := s.beginWrite(ctx)
 	if err != nil {
 		return c, err
 	}
 	defer func() {
 		if err != nil {
-			tx.Rollback()
+			wc.rollback()
 		}
 	}()
+	tx := wc.Conn
 	// The counts come from the table, not from each row: rows changed (an
 	// upsert counts inserts and updates alike) and rows added (the importer
 	// never deletes), so that entries can be written in batches.
@@ -165,11 +192,13 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 		}
 		write = append(write, in...)
 	}
-	full, err := tx.PrepareContext(ctx, upsertLedgerSQL(max(1, min(ledgerBatch, len(write)))))
-	if err != nil {
-		return c, err
+	var full *bulkStmt // for full batches
+	if len(write) >= ledgerBatch {
+		if full, err = prepareBulk(ctx, tx, upsertLedgerSQL(ledgerBatch)); err != nil {
+			return c, err
+		}
+		defer full.close()
 	}
-	defer full.Close()
 	changes, err := tx.PrepareContext(ctx, "SELECT changes()")
 	if err != nil {
 		return c, err
@@ -179,23 +208,29 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 	// go-sqlite3 watches a cancellable context with a goroutine per
 	// statement; the loop checks ctx itself, once a batch.
 	execCtx := context.WithoutCancel(ctx)
-	args := make([]any, 0, ledgerBatch*11)
 	changed := 0
 	for start := 0; start < len(write); start += ledgerBatch {
 		if err = ctx.Err(); err != nil {
 			return c, err
 		}
 		batch := write[start:min(start+ledgerBatch, len(write))]
-		args = args[:0]
+		st := full
+		if len(batch) < ledgerBatch {
+			// The last, shorter batch.
+			if st, err = prepareBulk(ctx, tx, upsertLedgerSQL(len(batch))); err != nil {
+				return c, err
+			}
+		}
 		for _, i := range batch {
 			e := &entries[i]
-			args = append(args, e.OidPartner, e.Kind.String(), e.NoOrder, e.DtOrder, int64(e.Amount),
-				string(e.Status), e.OrigNoOrder, e.OidPaybill, nullFen(int64(e.Fee), e.HasFee), now, now)
+			for _, v := range [...]any{e.OidPartner, e.Kind.String(), e.NoOrder, e.DtOrder, int64(e.Amount),
+				string(e.Status), e.OrigNoOrder, e.OidPaybill, nullFen(int64(e.Fee), e.HasFee), now, now} {
+				st.add(v)
+			}
 		}
-		if len(batch) == ledgerBatch || start == 0 {
-			err = execFused(execCtx, full, args)
-		} else {
-			_, err = tx.ExecContext(execCtx, upsertLedgerSQL(len(batch)), args...)
+		err = st.exec()
+		if st != full {
+			st.close()
 		}
 		if err != nil {
 			// SQLite does not say which row of the batch it refused; the
@@ -218,7 +253,9 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 	c.Inserted = after - before
 	c.Updated = changed - c.Inserted
 	c.Unchanged = len(entries) - changed
-	err = tx.Commit()
+	full.close()
+	changes.Close()
+	err = wc.commit(s)
 	return c, err
 }
 
@@ -250,44 +287,27 @@ func (s *Store) ledgerEntries(ctx context.Context, merchant string) ([]recon.Ent
 		merchant).Scan(&n); err != nil {
 		return nil, err
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT oid_partner, kind, no_order, dt_order, amount, status,
-		orig_no_order, oid_paybill, fee FROM ledger_entries WHERE +oid_partner IN (?, '')`, merchant)
+	// One JSON array per entry rather than nine columns: see jsonrow.go.
+	rows, err := conn.QueryContext(ctx, `SELECT json_array(oid_partner, kind, no_order, dt_order, amount,
+		status, orig_no_order, oid_paybill, fee) FROM ledger_entries WHERE +oid_partner IN (?, '')`, merchant)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	out := make([]recon.Entry, 0, n)
 	var (
-		partner, kind, status sql.RawBytes
-		text                  [4]sql.RawBytes // no_order, dt_order, orig_no_order, oid_paybill
-		amount                int64
-		fee                   sql.NullInt64
-		texts                 textBlock
+		line  sql.RawBytes
+		jr    jsonReader
+		texts textBlock
 	)
 	for rows.Next() {
-		if err := rows.Scan(&partner, &kind, &text[0], &text[1], &amount, &status,
-			&text[2], &text[3], &fee); err != nil {
+		if err := rows.Scan(&line); err != nil {
 			return nil, err
 		}
-		var e recon.Entry
-		if len(partner) > 0 {
-			if string(partner) != merchant {
-				return nil, fmt.Errorf("entry %q: oid_partner %q", text[0], partner)
-			}
-			e.OidPartner = merchant
+		e, text, err := decodeEntry(&jr, line, merchant)
+		if err != nil {
+			return nil, err
 		}
-		k, ok := recon.ParseKind(string(kind))
-		if !ok {
-			return nil, fmt.Errorf("entry %q: stored kind %q", text[0], kind)
-		}
-		e.Kind, e.Amount = k, recon.Fen(amount)
-		switch st := recon.LedgerStatus(status); st {
-		case recon.StatusSuccess, recon.StatusFailure, recon.StatusProcessing:
-			e.Status = st
-		default:
-			e.Status = recon.LedgerStatus(string(status))
-		}
-		e.Fee, e.HasFee = recon.Fen(fee.Int64), fee.Valid
 		out = append(out, e)
 		texts.add(&out, len(out)-1, text)
 	}
@@ -295,21 +315,68 @@ func (s *Store) ledgerEntries(ctx context.Context, merchant string) ([]recon.Ent
 		return nil, err
 	}
 	texts.flush(out)
-	slices.SortFunc(out, compareEntries)
+	slices.SortFunc(out, recon.CompareEntries)
 	return out, nil
 }
 
-func compareEntries(a, b recon.Entry) int {
-	if c := strings.Compare(a.DtOrder, b.DtOrder); c != 0 {
-		return c
+// decodeEntry reads one entry's json_array. Its four texts (no_order,
+// dt_order, orig_no_order, oid_paybill) are returned apart, to be copied
+// into a textBlock: they alias line or jr's buffer until the next entry.
+func decodeEntry(jr *jsonReader, line []byte, merchant string) (e recon.Entry, text [4][]byte, err error) {
+	if err := jr.reset(line); err != nil {
+		return e, text, err
 	}
-	if a.Kind != b.Kind {
-		return cmp.Compare(a.Kind, b.Kind)
+	var partner, kind, status []byte
+	var amount, fee int64
+	if partner, err = jr.str(); err == nil {
+		kind, err = jr.str()
 	}
-	if c := strings.Compare(a.NoOrder, b.NoOrder); c != 0 {
-		return c
+	if err == nil {
+		text[0], err = jr.str()
 	}
-	return strings.Compare(a.OidPartner, b.OidPartner)
+	if err == nil {
+		text[1], err = jr.str()
+	}
+	if err == nil {
+		amount, _, err = jr.int()
+	}
+	if err == nil {
+		status, err = jr.str()
+	}
+	if err == nil {
+		text[2], err = jr.str()
+	}
+	if err == nil {
+		text[3], err = jr.str()
+	}
+	if err == nil {
+		fee, e.HasFee, err = jr.int()
+	}
+	if err == nil {
+		err = jr.end()
+	}
+	if err != nil {
+		return e, text, fmt.Errorf("entry %s: %w", line, err)
+	}
+	if len(partner) > 0 {
+		if string(partner) != merchant {
+			return e, text, fmt.Errorf("entry %q: oid_partner %q", text[0], partner)
+		}
+		e.OidPartner = merchant
+	}
+	k, ok := recon.ParseKind(string(kind))
+	if !ok {
+		return e, text, fmt.Errorf("entry %q: stored kind %q", text[0], kind)
+	}
+	e.Kind, e.Amount = k, recon.Fen(amount)
+	switch st := recon.LedgerStatus(status); st {
+	case recon.StatusSuccess, recon.StatusFailure, recon.StatusProcessing:
+		e.Status = st
+	default:
+		e.Status = recon.LedgerStatus(string(status))
+	}
+	e.Fee = recon.Fen(fee)
+	return e, text, nil
 }
 
 // textBlock gathers the four texts of many entries into one block, which
@@ -324,7 +391,7 @@ type textBlock struct {
 const textBlockSize = 1 << 20
 
 // add copies entry i's texts; its strings are set by a later flush.
-func (t *textBlock) add(out *[]recon.Entry, i int, text [4]sql.RawBytes) {
+func (t *textBlock) add(out *[]recon.Entry, i int, text [4][]byte) {
 	size := 0
 	for _, b := range text {
 		size += len(b)

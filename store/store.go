@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 
@@ -34,10 +36,15 @@ type Store struct {
 	db   *sql.DB
 	path string
 
-	// ingestHook, when set (by tests), is called inside IngestFile after each
-	// batch of rows with the number of rows written so far; an error it
-	// returns aborts the ingest as any write error would.
+	// ingestHook, when set (by tests), is called by a FileWriter (and so
+	// inside IngestFile) after each batch of rows it inserts, with the
+	// number of rows written so far; an error it returns aborts the ingest
+	// as any write error would.
 	ingestHook func(written int) error
+
+	// bg counts the goroutines Close waits for: checkpointLater's.
+	bg            sync.WaitGroup
+	checkpointing atomic.Bool
 }
 
 // Open opens the database at path, creating it when missing, and applies
@@ -86,6 +93,7 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.bg.Wait()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close database %s: %w", s.path, err)
 	}
@@ -116,19 +124,6 @@ func nullInt(v int) any {
 func valuesList(n, cols int) string {
 	tuple := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
 	return strings.TrimSuffix(strings.Repeat(tuple+",", n), ",")
-}
-
-// execFused runs a prepared write statement through Query rather than Exec:
-// go-sqlite3 then binds every argument and steps in one cgo call, where
-// Exec crosses into C once per argument. For a batch of 100 rows of 21
-// columns that halves the cost of an insert. The statement runs entirely
-// at the first step, which Query takes before it returns.
-func execFused(ctx context.Context, st *sql.Stmt, args []any) error {
-	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return err
-	}
-	return rows.Close()
 }
 
 // snapshot opens a read transaction on a connection of its own, so that

@@ -442,20 +442,34 @@ func deadline(m *config.Merchant, period string, monthly bool) time.Time {
 // importLedger reads a ledger CSV into the store and prints the counts;
 // rejected rows are listed on stderr.
 func (p *Program) importLedger(ctx context.Context, st *store.Store, path string) (rejected int, err error) {
-	entries, rejects, err := ledger.ReadFile(path)
+	entries, rejects, err := readLedger(path)
 	if err != nil {
-		return 0, &usageError{msg: fmt.Sprintf("ledger %s: %v", path, err)}
+		return 0, err
 	}
 	c, err := st.UpsertLedger(ctx, entries)
 	if err != nil {
 		return 0, fmt.Errorf("ledger %s: %w", path, err)
 	}
+	p.ledgerCounts(path, c, rejects)
+	return len(rejects), nil
+}
+
+func readLedger(path string) ([]recon.Entry, []ledger.Reject, error) {
+	entries, rejects, err := ledger.ReadFile(path)
+	if err != nil {
+		return nil, nil, &usageError{msg: fmt.Sprintf("ledger %s: %v", path, err)}
+	}
+	return entries, rejects, nil
+}
+
+// ledgerCounts prints what an import did: the rejected rows on stderr,
+// the counts on stdout.
+func (p *Program) ledgerCounts(path string, c store.LedgerCounts, rejects []ledger.Reject) {
 	for _, r := range rejects {
 		fmt.Fprintf(p.Stderr, "reconcile: ledger %s line %d: %s\n", path, r.Line, r.Reason)
 	}
 	fmt.Fprintf(p.Stdout, "ledger %s: inserted %d, updated %d, unchanged %d, rejected %d\n",
 		filepath.Base(path), c.Inserted, c.Updated, c.Unchanged, len(rejects))
-	return len(rejects), nil
 }
 
 func (p *Program) cmdLedgerImport(ctx context.Context, args []string) error {
@@ -530,7 +544,7 @@ func (p *Program) runOne(ctx context.Context, cfg *config.Config, m *config.Merc
 		return nil, err
 	}
 	defer st.Close()
-	if m.Ledger != "" {
+	if m.Ledger != "" && monthly {
 		if _, err := p.importLedger(ctx, st, m.Ledger); err != nil {
 			return nil, err
 		}
@@ -542,6 +556,22 @@ func (p *Program) runOne(ctx context.Context, cfg *config.Config, m *config.Merc
 	defer j.Source.Close()
 	if monthly {
 		return j.Monthly(ctx, m.ID, period)
+	}
+	if m.Ledger != "" {
+		// A daily run stores the ledger itself, beside the statements
+		// (see job.Import).
+		entries, rejects, err := readLedger(m.Ledger)
+		if err != nil {
+			return nil, err
+		}
+		j.Import = &job.Import{Entries: entries}
+		res, err := j.Daily(ctx, m.ID, period)
+		if imp := j.Import; imp.Done && imp.Err == nil {
+			p.ledgerCounts(m.Ledger, imp.Counts, rejects)
+		} else if imp.Err != nil {
+			return nil, fmt.Errorf("ledger %s: %w", m.Ledger, imp.Err)
+		}
+		return res, err
 	}
 	return j.Daily(ctx, m.ID, period)
 }
