@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -122,7 +123,7 @@ func TestDailyImportsTheLedger(t *testing.T) {
 		return res, stored
 	}
 	want, wantLedger := run("first", nil)
-	imp := &Import{Entries: entries}
+	imp := &Import{Entries: slices.Clone(entries)}
 	got, gotLedger := run("with", imp)
 	if !imp.Done || imp.Err != nil || imp.Counts.Inserted != len(entries) {
 		t.Errorf("import done %v err %v counts %+v, want %d inserted", imp.Done, imp.Err, imp.Counts, len(entries))
@@ -190,5 +191,27 @@ func TestStoreDetailReadAgain(t *testing.T) {
 		if g.Line != w.Line || g.NoOrder != w.NoOrder || g.Amount != w.Amount || g.InfoOrder != w.InfoOrder || g.Product != w.Product {
 			t.Fatalf("row %d: stored %+v %+v, want %+v %+v", i, g, *g.RowText, w, *w.RowText)
 		}
+	}
+}
+
+// TestImportWhateverTheRun: a run whose statements are not there still
+// stores the ledger, as `reconcile ledger import` would.
+func TestImportWhateverTheRun(t *testing.T) {
+	ctx := context.Background()
+	entry := recon.Entry{Kind: recon.KindPayment, NoOrder: "P1", DtOrder: "20240312100000", Amount: 100, Status: recon.StatusSuccess}
+	j, _ := setup(t, 10)
+	j.Import = &Import{Entries: []recon.Entry{entry}}
+	if _, err := j.Daily(ctx, merchant, "20240401"); !errors.Is(err, ErrInputUnavailable) {
+		t.Fatalf("Daily of a day without files = %v, want ErrInputUnavailable", err)
+	}
+	if !j.Import.Done || j.Import.Counts.Inserted != 1 {
+		t.Errorf("import done %v counts %+v err %v, want 1 inserted", j.Import.Done, j.Import.Counts, j.Import.Err)
+	}
+	got, err := j.Store.LedgerEntries(ctx, merchant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(got, func(e recon.Entry) bool { return e == entry }) {
+		t.Error("the ledger was not stored")
 	}
 }

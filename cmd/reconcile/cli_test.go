@@ -278,6 +278,8 @@ func TestExitCodes(t *testing.T) {
 	demo := "../../testdata/fixtures/demo/statements"
 	badConfig := filepath.Join(tmp, "bad.toml")
 	os.WriteFile(badConfig, []byte("[[merchant]]\nid = \"123\"\ncolour = \"red\"\nsource = \"/srv\"\n"), 0o644)
+	badLedger := filepath.Join(tmp, "ledger.csv")
+	os.WriteFile(badLedger, []byte("foo,bar\n1,2\n"), 0o644)
 	tests := []struct {
 		name   string
 		args   []string
@@ -291,6 +293,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad merchant", []string{"run", "--merchant", "123", "--date", "20240312", "--source", demo}, 2, "18-digit"},
 		{"no source", []string{"run", "--merchant", merchant, "--date", "20240312"}, 2, "no source"},
 		{"files not published", []string{"run", "--merchant", merchant, "--date", "20240401", "--source", demo, "--db", db}, 3, "JYMX_" + merchant + "_20240401.txt"},
+		{"unreadable ledger", []string{"run", "--merchant", merchant, "--date", "20240312", "--source", demo, "--db", db, "--ledger", badLedger}, 2, "missing required column: kind"},
 		{"missing config file", []string{"run", "--config", filepath.Join(tmp, "nope.toml"), "--date", "20240312"}, 2, "nope.toml"},
 		{"version", []string{"version"}, 0, ""},
 		{"config check ok", []string{"config", "check", "../../testdata/config/example.toml"}, 0, ""},
