@@ -59,8 +59,7 @@ func unchanged(ctx context.Context, tx *sql.Conn, entries []recon.Entry) ([]bool
 		idx[entries[i].NoOrder] = int32(i)
 	}
 	// One JSON array per entry: see jsonrow.go.
-	rows, err := tx.QueryContext(ctx, `SELECT json_array(oid_partner, kind, no_order, dt_order, amount,
-		status, orig_no_order, oid_paybill, fee) FROM ledger_entries`)
+	rows, err := tx.QueryContext(ctx, `SELECT `+entryJSON+` FROM ledger_entries`)
 	if err != nil {
 		return nil, err
 	}
@@ -288,8 +287,7 @@ func (s *Store) ledgerEntries(ctx context.Context, merchant string) ([]recon.Ent
 		return nil, err
 	}
 	// One JSON array per entry rather than nine columns: see jsonrow.go.
-	rows, err := conn.QueryContext(ctx, `SELECT json_array(oid_partner, kind, no_order, dt_order, amount,
-		status, orig_no_order, oid_paybill, fee) FROM ledger_entries WHERE +oid_partner IN (?, '')`, merchant)
+	rows, err := conn.QueryContext(ctx, `SELECT `+entryJSON+` FROM ledger_entries WHERE +oid_partner IN (?, '')`, merchant)
 	if err != nil {
 		return nil, err
 	}
@@ -318,6 +316,14 @@ func (s *Store) ledgerEntries(ctx context.Context, merchant string) ([]recon.Ent
 	slices.SortFunc(out, recon.CompareEntries)
 	return out, nil
 }
+
+// entryJSON selects an entry as the one json_array decodeEntry reads. The
+// texts are CAST because json_array refuses a BLOB, and a merchant's system
+// writing this table may bind its text as one; the columns are TEXT, so the
+// cast changes nothing else.
+const entryJSON = `json_array(CAST(oid_partner AS TEXT), CAST(kind AS TEXT), CAST(no_order AS TEXT),
+	CAST(dt_order AS TEXT), amount, CAST(status AS TEXT), CAST(orig_no_order AS TEXT),
+	CAST(oid_paybill AS TEXT), fee)`
 
 // decodeEntry reads one entry's json_array. Its four texts (no_order,
 // dt_order, orig_no_order, oid_paybill) are returned apart, to be copied

@@ -137,3 +137,35 @@ func TestLedgerSchemaChecks(t *testing.T) {
 		t.Errorf("entry written by hand reads as %+v, want %+v", got, want)
 	}
 }
+
+// TestLedgerEntriesWrittenAsBlobs: a merchant's system that binds its
+// texts as BLOBs (the columns are TEXT, SQLite keeps what it is given) is
+// read back as text, by LedgerEntries and by the unchanged pass of an
+// import, which then sees the entry as unchanged.
+func TestLedgerEntriesWrittenAsBlobs(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	_, err := s.DB().Exec(`INSERT INTO ledger_entries (oid_partner, kind, no_order, dt_order, amount, status, orig_no_order, oid_paybill)
+		VALUES ('', 'payment', CAST('B1' AS BLOB), CAST('20240101101112' AS BLOB), 100, 'SUCCESS', X'', CAST('2024010100000001' AS BLOB))`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := recon.Entry{Kind: recon.KindPayment, NoOrder: "B1", DtOrder: "20240101101112", Amount: 100,
+		Status: recon.StatusSuccess, OidPaybill: "2024010100000001"}
+	got, err := s.LedgerEntries(ctx, merchant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("LedgerEntries = %+v, want %+v", got, want)
+	}
+	defer func(n int) { ledgerDiffMin = n }(ledgerDiffMin)
+	ledgerDiffMin = 1 // take the unchanged pass with one entry
+	c, err := s.UpsertLedger(ctx, []recon.Entry{want})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c != (LedgerCounts{Unchanged: 1}) {
+		t.Errorf("import of the same entry: %+v, want 1 unchanged", c)
+	}
+}

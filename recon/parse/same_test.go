@@ -27,12 +27,11 @@ type event struct {
 
 // said is all a reader said about an input.
 type said struct {
-	events              []event
-	enc                 string
-	title               int
-	warnings            []string
-	mixed               bool
-	fatalErr, fatalErr2 error
+	events   []event
+	enc      string
+	title    int
+	warnings []string
+	mixed    bool
 }
 
 type detailReader interface{ Read() (recon.Row, error) }
