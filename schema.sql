@@ -151,6 +151,9 @@ CREATE TABLE IF NOT EXISTS summaries (
 -- rowid table would keep a second one for the key; there is no rowid.
 -- The digit checks are GLOBs of one [0-9] per character rather than
 -- NOT GLOB '*[^0-9]*', which costs a second of CPU per million inserts.
+-- The program's own bulk writes check the same rules in Go first and run
+-- with PRAGMA ignore_check_constraints (they cost SQLite more than the
+-- insert); every other writer is checked by SQLite.
 CREATE TABLE IF NOT EXISTS ledger_entries (
     oid_partner   TEXT    NOT NULL DEFAULT ''
                   CHECK (oid_partner = '' OR oid_partner GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]'), -- '' or 18 digits

@@ -30,6 +30,12 @@ func (s *Store) beginWrite(ctx context.Context) (writeConn, error) {
 			return writeConn{}, err
 		}
 	}
+	// Every caller checks what it writes against the schema's CHECKs in
+	// Go first (checks.go), so SQLite need not evaluate them again.
+	if _, err := conn.ExecContext(ctx, "PRAGMA ignore_check_constraints = ON"); err != nil {
+		writeConn{conn}.release()
+		return writeConn{}, err
+	}
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		writeConn{conn}.release()
 		return writeConn{}, err
@@ -60,11 +66,18 @@ func (c writeConn) rollback() {
 	c.release()
 }
 
-// release returns the connection to the pool with the default automatic
-// checkpoint (every 1000 pages) that other writes rely on.
+// release returns the connection to the pool as every other write
+// expects it: CHECK constraints enforced, and the default automatic
+// checkpoint (every 1000 pages). A connection that cannot be reset is
+// discarded, not pooled.
 func (c writeConn) release() {
-	if checkpointAfterBulk {
-		c.ExecContext(context.Background(), "PRAGMA wal_autocheckpoint = 1000")
+	ctx := context.Background()
+	_, err := c.ExecContext(ctx, "PRAGMA ignore_check_constraints = OFF")
+	if err == nil && checkpointAfterBulk {
+		_, err = c.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 1000")
+	}
+	if err != nil {
+		c.Raw(func(any) error { return driver.ErrBadConn })
 	}
 	c.Close()
 }

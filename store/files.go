@@ -124,6 +124,9 @@ func (s *Store) BeginFile(ctx context.Context, name recon.FileName, size int64, 
 }
 
 func (s *Store) beginFile(ctx context.Context, name recon.FileName, size int64, sha256 string, now time.Time) (w *FileWriter, err error) {
+	if err := checkFileName(name); err != nil {
+		return nil, err
+	}
 	conn, err := s.beginWrite(ctx)
 	if err != nil {
 		return nil, err
@@ -222,6 +225,9 @@ func (w *FileWriter) write(rows []recon.Row) error {
 	}
 	for i := range rows {
 		r := &rows[i]
+		if err := checkRow(r); err != nil {
+			return err
+		}
 		warnings, err := jsonList(r.Warnings)
 		if err != nil {
 			return fmt.Errorf("line %d: %w", r.Line, err)

@@ -116,10 +116,10 @@ func unchanged(ctx context.Context, tx *sql.Conn, entries []recon.Entry) ([]bool
 // kind, no_order); an empty oid_partner is a key value of its own. An
 // entry equal to the stored one is Unchanged, a different one Updated, so
 // writing the same entries twice changes nothing (SPEC §3); an entry given
-// twice counts twice, the later values winning. An entry the schema refuses
-// (e.g. amount ≤ 0) fails the whole call, which writes nothing; the error
-// names the batch of entries it is in (callers validate first, as
-// package ledger does).
+// twice counts twice, the later values winning. An entry the schema
+// refuses (checkEntry: e.g. amount ≤ 0) fails the whole call, which writes
+// nothing; the error names the entry (callers validate first, as package
+// ledger does).
 func (s *Store) UpsertLedger(ctx context.Context, entries []recon.Entry) (LedgerCounts, error) {
 	c, err := s.upsertLedger(ctx, entries)
 	if err != nil {
@@ -131,6 +131,11 @@ func (s *Store) UpsertLedger(ctx context.Context, entries []recon.Entry) (Ledger
 func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c LedgerCounts, err error) {
 	if len(entries) == 0 {
 		return c, nil
+	}
+	for i := range entries {
+		if err := checkEntry(&entries[i]); err != nil {
+			return c, fmt.Errorf("entry %d (%s %q): %w", i+1, entries[i].Kind, entries[i].NoOrder, err)
+		}
 	}
 	wc, err := s.beginWrite(ctx)
 	if err != nil {
