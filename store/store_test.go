@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -122,5 +123,42 @@ func TestOpenSchemaVersion(t *testing.T) {
 	}
 	if _, err := Open(filepath.Join(t.TempDir(), "no", "such", "dir.db")); err == nil || !strings.Contains(err.Error(), "dir.db") {
 		t.Errorf("Open in a missing folder: err = %v, want one naming the path", err)
+	}
+}
+
+// TestPageSize: a database the store creates has pageSize pages; one
+// created otherwise keeps its own and is used as it is.
+func TestPageSize(t *testing.T) {
+	pageSizeOf := func(s *Store) int {
+		var n int
+		if err := s.DB().QueryRow("PRAGMA page_size").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got := pageSizeOf(openTest(t)); got != pageSize {
+		t.Errorf("new database: page size %d, want %d", got, pageSize)
+	}
+
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec("PRAGMA page_size = 4096; CREATE TABLE t (x)"); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := pageSizeOf(s); got != 4096 {
+		t.Errorf("existing database: page size %d, want its own 4096", got)
+	}
+	if _, err := s.UpsertLedger(context.Background(), []recon.Entry{{Kind: recon.KindPayment, NoOrder: "o1",
+		DtOrder: "20240105000000", Amount: 5, Status: recon.StatusSuccess}}); err != nil {
+		t.Errorf("existing database: %v", err)
 	}
 }
