@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,28 +124,37 @@ func TestDailyImportsTheLedger(t *testing.T) {
 		return res, stored
 	}
 	want, wantLedger := run("first", nil)
-	imp := &Import{Entries: slices.Clone(entries)}
-	got, gotLedger := run("with", imp)
-	if !imp.Done || imp.Err != nil || imp.Counts.Inserted != len(entries) {
-		t.Errorf("import done %v err %v counts %+v, want %d inserted", imp.Done, imp.Err, imp.Counts, len(entries))
-	}
 	if len(want.Findings) == 0 {
 		t.Fatal("the generated day has no findings to compare")
 	}
-	if !reflect.DeepEqual(got.Findings, want.Findings) || !reflect.DeepEqual(got.Pending, want.Pending) ||
-		!reflect.DeepEqual(got.Statement, want.Statement) || !reflect.DeepEqual(got.Ledger, want.Ledger) {
-		t.Errorf("with the import: %d findings %d pending %+v %+v; after importing first: %d findings %d pending %+v %+v",
-			len(got.Findings), len(got.Pending), got.Statement, got.Ledger,
-			len(want.Findings), len(want.Pending), want.Statement, want.Ledger)
-	}
-	if !reflect.DeepEqual(gotLedger, wantLedger) {
-		t.Error("the stored ledgers differ")
+	for _, tc := range []struct {
+		name string
+		imp  *Import
+	}{
+		{"entries", &Import{Entries: slices.Clone(entries)}},
+		{"load", &Import{Load: func() ([]recon.Entry, error) { return slices.Clone(entries), nil }}},
+	} {
+		imp := tc.imp
+		got, gotLedger := run(tc.name, imp)
+		if !imp.Done || imp.Err != nil || imp.Counts.Inserted != len(entries) {
+			t.Errorf("%s: import done %v err %v counts %+v, want %d inserted", tc.name, imp.Done, imp.Err, imp.Counts, len(entries))
+		}
+		if !reflect.DeepEqual(got.Findings, want.Findings) || !reflect.DeepEqual(got.Pending, want.Pending) ||
+			!reflect.DeepEqual(got.Statement, want.Statement) || !reflect.DeepEqual(got.Ledger, want.Ledger) {
+			t.Errorf("%s: with the import: %d findings %d pending %+v %+v; after importing first: %d findings %d pending %+v %+v",
+				tc.name, len(got.Findings), len(got.Pending), got.Statement, got.Ledger,
+				len(want.Findings), len(want.Pending), want.Statement, want.Ledger)
+		}
+		if !reflect.DeepEqual(gotLedger, wantLedger) {
+			t.Errorf("%s: the stored ledgers differ", tc.name)
+		}
 	}
 }
 
 // TestStoreDetailReadAgain: a file that is UTF-8 for its first 64 KiB and
 // GB18030 further on is read again from the start as GB18030; storeDetail
 // then stores only the second reading, which equals what ReadFile reads.
+// storeDetail reads the file by itself, as it does in a run.
 func TestStoreDetailReadAgain(t *testing.T) {
 	j, _ := setup(t, 10)
 	dir := t.TempDir()
@@ -172,12 +182,12 @@ func TestStoreDetailReadAgain(t *testing.T) {
 	if want.Encoding != recon.EncodingGB18030 || len(want.Rows) < 2*storeBatch {
 		t.Fatalf("the file reads as %s with %d rows; the test needs a late GB18030 line after two batches", want.Encoding, len(want.Rows))
 	}
-	sf, err := readLean(path)
+	_, sf, err := j.storeDetail(context.Background(), path, want.FileName, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := j.storeDetail(context.Background(), path, sf, time.Now()); err != nil {
-		t.Fatal(err)
+	if sf.SHA256 != want.SHA256 || sf.Encoding != want.Encoding {
+		t.Errorf("storeDetail read %s as %s, want %s as %s", sf.SHA256, sf.Encoding, want.SHA256, want.Encoding)
 	}
 	got, err := j.Store.File(context.Background(), want.Name)
 	if err != nil {
@@ -213,5 +223,42 @@ func TestImportWhateverTheRun(t *testing.T) {
 	}
 	if !slices.ContainsFunc(got, func(e recon.Entry) bool { return e == entry }) {
 		t.Error("the ledger was not stored")
+	}
+}
+
+// TestLedgerThatCannotBeRead: a ledger whose Load fails is the run's
+// error, before the statements' (here: none published), and nothing of it
+// is stored.
+func TestLedgerThatCannotBeRead(t *testing.T) {
+	ctx := context.Background()
+	j, _ := setup(t, 10)
+	before, err := j.Store.LedgerEntries(ctx, merchant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := errors.New("ledger.csv line 3: not UTF-8")
+	j.Import = &Import{Load: func() ([]recon.Entry, error) { return nil, bad }}
+	if _, err := j.Daily(ctx, merchant, "20240401"); !errors.Is(err, bad) {
+		t.Fatalf("Daily = %v, want the ledger's error", err)
+	}
+	if j.Import.Done {
+		t.Error("an unreadable ledger was imported")
+	}
+	after, err := j.Store.LedgerEntries(ctx, merchant)
+	if err != nil || !reflect.DeepEqual(after, before) {
+		t.Errorf("the stored ledger changed (%v): %d entries, then %d", err, len(before), len(after))
+	}
+}
+
+// TestChangedBetweenReads: a detail file whose bytes the store read are
+// not those read for matching fails the run, naming both.
+func TestChangedBetweenReads(t *testing.T) {
+	l := &loaded{file: &recon.StatementFile{FileName: recon.FileName{Name: "JYMX_x.txt"}, SHA256: "aaa"}, storedSHA: "bbb"}
+	if err := l.stored(); err == nil || !strings.Contains(err.Error(), "aaa") || !strings.Contains(err.Error(), "bbb") {
+		t.Errorf("stored() = %v, want the change with both SHA-256s", err)
+	}
+	l.storedSHA = "aaa"
+	if err := l.stored(); err != nil {
+		t.Errorf("stored() of the same bytes = %v", err)
 	}
 }

@@ -10,9 +10,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/lianlian-recon/reconcile/fetch"
@@ -60,14 +63,43 @@ type Job struct {
 // rows, and SQLite has one writer: Daily stores the ledger in the
 // background, in line with the statement files, while it matches against
 // the stored ledger overlaid with Entries — what the table holds once the
-// import is done. Entries must hold each key once, as ledger.Read
-// guarantees; Daily sorts them in place. Counts and Err are set once Daily
-// has returned (even with an error), when Done is true.
+// import is done.
+//
+// Load, when set, reads the ledger file: Daily calls it once, on a
+// goroutine of its own beside the reading of D's statements, and sets
+// Entries from it. Its error ends the run with that error, whatever else
+// went wrong, and nothing is imported. Without Load, Entries are given.
+// Entries must hold each key once, as ledger.Read guarantees; Daily sorts
+// them in place. Counts and Err (the store's) are set once Daily has
+// returned (even with an error), when Done is true.
 type Import struct {
+	Load    func() ([]recon.Entry, error)
 	Entries []recon.Entry
 	Counts  store.LedgerCounts
 	Err     error
 	Done    bool
+}
+
+// start begins reading the ledger and returns what waits for it: nil
+// once Entries are there (sorted), or Load's error.
+func (imp *Import) start() (wait func() error) {
+	if imp.Load == nil {
+		// In the store's order, so that the overlay need not copy it
+		// (the upsert orders entries by key itself).
+		slices.SortStableFunc(imp.Entries, recon.CompareEntries)
+		return func() error { return nil }
+	}
+	done := make(chan struct{})
+	var err error
+	go func() {
+		defer close(done)
+		var entries []recon.Entry
+		if entries, err = imp.Load(); err == nil {
+			slices.SortStableFunc(entries, recon.CompareEntries)
+			imp.Entries = entries
+		}
+	}()
+	return func() error { <-done; return err }
 }
 
 // overlay returns the merchant's ledger as the store holds it once the
@@ -147,7 +179,22 @@ type loaded struct {
 	file       *recon.StatementFile
 	changed    bool
 	prevSHA256 string
-	err        error // the background store's error
+	err        error  // the background store's error
+	storedSHA  string // SHA-256 of the bytes the store read, when it read the file itself
+}
+
+// stored says whether the file was stored as it was read for matching,
+// once the writer is done with it: the store's error, or the file's bytes
+// changed between the two reads.
+func (l *loaded) stored() error {
+	switch {
+	case l.err != nil:
+		return l.err
+	case l.storedSHA != "" && l.storedSHA != l.file.SHA256:
+		return fmt.Errorf("store %s: the file changed while it was read (SHA-256 %s, then %s)",
+			l.file.Name, l.file.SHA256, l.storedSHA)
+	}
+	return nil
 }
 
 // writer runs a run's statement ingests one after another, each in its
@@ -200,8 +247,22 @@ func (j *Job) get(ctx context.Context, name string, wait bool, w *writer, async 
 		// recognisable through the wrap.
 		return nil, fmt.Errorf("%w: %w", ErrInputUnavailable, err)
 	}
-	l, ingest, err := j.read(ctx, f.Path, name)
+	fn, err := parse.ParseName(name)
 	if err != nil {
+		return nil, err
+	}
+	l := &loaded{}
+	ingest := j.ingest(ctx, f.Path, fn, l)
+	if w != nil && async && !fn.Kind.IsSummary() {
+		// The store reads a detail file by itself: it starts now, beside
+		// the reading for matching below.
+		w.queue(ingest)
+		if l.file, err = j.read(f.Path, fn); err != nil {
+			return nil, err // the store fails on its own reading
+		}
+		return l, nil
+	}
+	if l.file, err = j.read(f.Path, fn); err != nil {
 		return nil, err
 	}
 	if w != nil && async {
@@ -209,43 +270,52 @@ func (j *Job) get(ctx context.Context, name string, wait bool, w *writer, async 
 		return l, nil
 	}
 	w.wait()
-	if ingest(); l.err != nil {
-		return nil, l.err
+	ingest()
+	if err := l.stored(); err != nil {
+		return nil, err
 	}
 	return l, nil
 }
 
-// read reads the fetched file at path for matching and returns, with it,
-// the function that stores it (to be called once, in line behind earlier
-// stores). A detail file's rows are kept lean (recon.Row.Lean): the store
-// reads the file again by itself, in batches, so that neither holds a
-// million full rows at once.
-func (j *Job) read(ctx context.Context, path, name string) (*loaded, func(), error) {
-	fn, err := parse.ParseName(name)
-	if err != nil {
-		return nil, nil, err
-	}
+// read reads the fetched file at path for matching. A detail file's rows
+// are kept lean (recon.Row.Lean): the store reads the file again by
+// itself, in batches, so that neither holds a million full rows at once.
+func (j *Job) read(path string, fn recon.FileName) (*recon.StatementFile, error) {
 	var sf *recon.StatementFile
+	var err error
 	if fn.Kind.IsSummary() {
 		sf, err = parse.ReadFile(path)
 	} else {
 		sf, err = readLean(path)
 	}
-	if err != nil {
-		if errors.Is(err, parse.ErrCrossBorder) {
-			return nil, nil, fmt.Errorf("%w: %w", ErrInputUnavailable, err)
-		}
-		return nil, nil, err
+	if errors.Is(err, parse.ErrCrossBorder) {
+		return nil, fmt.Errorf("%w: %w", ErrInputUnavailable, err)
 	}
-	l := &loaded{file: sf}
+	if err != nil {
+		return nil, err
+	}
+	j.log().Info("statement file read", "file", fn.Name, "rows", len(sf.Rows), "malformed", len(sf.Malformed), "encoding", sf.Encoding)
+	return sf, nil
+}
+
+// ingest returns the function that stores the file at path into l (to be
+// called once, in line behind earlier stores). A summary file is stored
+// as read for matching, so its ingest runs after read; a detail file is
+// read again by the store (storeDetail), so its ingest may run before,
+// beside or after the read for matching, and l.stored compares the two.
+func (j *Job) ingest(ctx context.Context, path string, fn recon.FileName, l *loaded) func() {
 	now := j.now()
-	ingest := func() {
+	return func() {
 		var ing store.Ingested
 		var err error
 		if fn.Kind.IsSummary() {
-			ing, err = j.Store.IngestFile(ctx, sf, now)
+			ing, err = j.Store.IngestFile(ctx, l.file, now)
 		} else {
-			ing, err = j.storeDetail(ctx, path, sf, now)
+			var sf *recon.StatementFile
+			ing, sf, err = j.storeDetail(ctx, path, fn, now)
+			if sf != nil {
+				l.storedSHA = sf.SHA256
+			}
 		}
 		if err != nil {
 			l.err = err
@@ -253,11 +323,10 @@ func (j *Job) read(ctx context.Context, path, name string) (*loaded, func(), err
 		}
 		if ing.Status == store.Replaced {
 			l.changed, l.prevSHA256 = true, ing.PrevSHA256
-			j.log().Warn("statement file changed since it was last read", "file", name, "old_sha256", ing.PrevSHA256, "new_sha256", sf.SHA256)
+			j.log().Warn("statement file changed since it was last read", "file", fn.Name, "old_sha256", ing.PrevSHA256, "new_sha256", l.storedSHA)
 		}
-		j.log().Info("statement file", "file", name, "rows", len(sf.Rows), "malformed", len(sf.Malformed), "encoding", sf.Encoding, "status", ing.Status.String())
+		j.log().Info("statement file stored", "file", fn.Name, "status", ing.Status.String())
 	}
-	return l, ingest, nil
 }
 
 // readLean reads a detail file keeping each row lean, with room for its
@@ -282,18 +351,27 @@ func readLean(path string) (*recon.StatementFile, error) {
 // storeBatch is how many rows storeDetail hands the store at a time.
 const storeBatch = 4096
 
-// storeDetail stores the detail file at path, which sf describes, reading
-// it again: the run's memory does not grow with the file. It is called in
-// the background while the run matches. Parsing and writing overlap: a
-// goroutine parses into batches, at most two ahead of the writer.
-func (j *Job) storeDetail(ctx context.Context, path string, sf *recon.StatementFile, now time.Time) (store.Ingested, error) {
-	w, err := j.Store.BeginFile(ctx, sf.FileName, sf.Size, sf.SHA256, now)
+// storeDetail stores the detail file at path, named fn, reading it by
+// itself: the run's memory does not grow with the file, and the store need
+// not wait for the reading for matching. It returns the file as its own
+// reading found it (without rows), or, when the store holds these bytes
+// already, only their SHA-256. Parsing and writing overlap: a goroutine
+// parses into batches, at most two ahead of the writer.
+func (j *Job) storeDetail(ctx context.Context, path string, fn recon.FileName, now time.Time) (store.Ingested, *recon.StatementFile, error) {
+	// The store decides from the bytes' SHA-256 whether it holds them:
+	// one quick pass first.
+	size, sum, err := digestFile(path)
 	if err != nil {
-		return store.Ingested{}, err
+		return store.Ingested{}, nil, err
+	}
+	w, err := j.Store.BeginFile(ctx, fn, size, sum, now)
+	if err != nil {
+		return store.Ingested{}, nil, err
 	}
 	defer w.Rollback()
 	if w.Status() == store.Unchanged {
-		return w.Commit(sf)
+		ing, err := w.Commit(nil)
+		return ing, &recon.StatementFile{FileName: fn, Size: size, SHA256: sum}, err
 	}
 
 	// A batch of rows, or (rows nil) the word to drop what was written:
@@ -356,13 +434,30 @@ func (j *Job) storeDetail(ctx context.Context, path string, sf *recon.StatementF
 	}
 	switch {
 	case writeErr != nil:
-		return store.Ingested{}, fmt.Errorf("store %s: %w", sf.Name, writeErr)
+		return store.Ingested{}, nil, fmt.Errorf("store %s: %w", fn.Name, writeErr)
 	case parseErr != nil:
-		return store.Ingested{}, fmt.Errorf("store %s: %w", sf.Name, parseErr)
-	case again.SHA256 != sf.SHA256:
-		return store.Ingested{}, fmt.Errorf("store %s: the file changed while it was read (SHA-256 %s, then %s)", sf.Name, sf.SHA256, again.SHA256)
+		return store.Ingested{}, nil, fmt.Errorf("store %s: %w", fn.Name, parseErr)
+	case again.SHA256 != sum:
+		return store.Ingested{}, nil, fmt.Errorf("store %s: the file changed while it was read (SHA-256 %s, then %s)", fn.Name, sum, again.SHA256)
 	}
-	return w.Commit(again)
+	ing, err := w.Commit(again)
+	again.Rows = nil
+	return ing, again, err
+}
+
+// digestFile returns the size and the hex SHA-256 of the file at path.
+func digestFile(path string) (int64, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return 0, "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // errStopped ends a parse whose rows can no longer be stored.
@@ -407,7 +502,7 @@ func (j *Job) listOthers(ctx context.Context, used map[string]bool) {
 
 // Daily reconciles merchant's settle date (SPEC §4): it returns the result
 // it stored and reported, or an error (ErrInputUnavailable for exit 3).
-func (j *Job) Daily(ctx context.Context, merchant, date string) (*recon.Result, error) {
+func (j *Job) Daily(ctx context.Context, merchant, date string) (result *recon.Result, err error) {
 	start := j.now()
 	used := map[string]bool{}
 	var files []*loaded
@@ -416,16 +511,32 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (*recon.Result, 
 	// result is (and before Daily returns, whatever happens).
 	w := &writer{}
 	defer w.wait()
+	ledgerRead := func() error { return nil }
+	queueImport := func() {}
 	if imp := j.Import; imp != nil {
-		// In the store's order, so that the overlay below need not copy
-		// it (the upsert orders entries by key itself).
-		slices.SortStableFunc(imp.Entries, recon.CompareEntries)
-		// First in line: the ledger is stored whatever becomes of the
-		// run, as `reconcile ledger import` would.
-		w.queue(func() {
-			imp.Counts, imp.Err = j.Store.UpsertLedger(ctx, imp.Entries)
-			imp.Done = true
+		// The ledger file is read beside D's statements, and stored
+		// behind D's JYMX, which the writer can start on at once.
+		ledgerRead = imp.start()
+		queueImport = sync.OnceFunc(func() {
+			w.queue(func() {
+				if ledgerRead() != nil {
+					return
+				}
+				imp.Counts, imp.Err = j.Store.UpsertLedger(ctx, imp.Entries)
+				imp.Done = true
+			})
 		})
+		// Queued when Daily returns at the latest: the ledger is stored
+		// whatever becomes of the run, as `reconcile ledger import`
+		// would.
+		defer queueImport()
+		// A ledger that cannot be read is the run's error before any
+		// other, as it would be had it been read first.
+		defer func() {
+			if lerr := ledgerRead(); lerr != nil {
+				result, err = nil, lerr
+			}
+		}()
 	}
 	for _, k := range []recon.FileKind{recon.FileJYMX, recon.FileJYMXSUM} {
 		name := fileName(k, merchant, date)
@@ -436,6 +547,7 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (*recon.Result, 
 		used[name] = true
 		files = append(files, l)
 	}
+	queueImport()
 	for _, k := range []recon.FileKind{recon.FileFKMX, recon.FileFKMXSUM} {
 		name := fileName(k, merchant, date)
 		l, err := j.optional(ctx, name, w, true)
@@ -502,6 +614,9 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (*recon.Result, 
 	if err != nil {
 		return nil, err
 	}
+	if err := ledgerRead(); err != nil {
+		return nil, err
+	}
 	if j.Import != nil {
 		ledger = overlay(ledger, j.Import.Entries, merchant)
 	}
@@ -525,8 +640,8 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (*recon.Result, 
 		return nil, j.Import.Err
 	}
 	for _, l := range files {
-		if l.err != nil {
-			return nil, l.err
+		if err := l.stored(); err != nil {
+			return nil, err
 		}
 	}
 

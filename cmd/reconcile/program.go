@@ -558,13 +558,13 @@ func (p *Program) runOne(ctx context.Context, cfg *config.Config, m *config.Merc
 		return j.Monthly(ctx, m.ID, period)
 	}
 	if m.Ledger != "" {
-		// A daily run stores the ledger itself, beside the statements
-		// (see job.Import).
-		entries, rejects, err := readLedger(m.Ledger)
-		if err != nil {
-			return nil, err
-		}
-		j.Import = &job.Import{Entries: entries}
+		// A daily run reads and stores the ledger itself, beside the
+		// statements (see job.Import).
+		var rejects []ledger.Reject
+		j.Import = &job.Import{Load: func() (entries []recon.Entry, err error) {
+			entries, rejects, err = readLedger(m.Ledger)
+			return entries, err
+		}}
 		res, err := j.Daily(ctx, m.ID, period)
 		if imp := j.Import; imp.Done && imp.Err == nil {
 			p.ledgerCounts(m.Ledger, imp.Counts, rejects)
