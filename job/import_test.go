@@ -182,7 +182,23 @@ func TestStoreDetailReadAgain(t *testing.T) {
 	if want.Encoding != recon.EncodingGB18030 || len(want.Rows) < 2*storeBatch {
 		t.Fatalf("the file reads as %s with %d rows; the test needs a late GB18030 line after two batches", want.Encoding, len(want.Rows))
 	}
-	_, sf, err := j.storeDetail(context.Background(), path, want.FileName, time.Now())
+	// As a source fetches it, with its size and SHA-256, and without.
+	for _, f := range []fetch.Fetched{{Path: path}, {Path: path, Size: want.Size, SHA256: want.SHA256}} {
+		testStoreDetail(t, j, f, want)
+	}
+	// Bytes other than those fetched are not stored.
+	f := fetch.Fetched{Path: path, Size: want.Size, SHA256: strings.Repeat("0", 64)}
+	if _, _, err := j.storeDetail(context.Background(), f, want.FileName, time.Now()); err == nil || !strings.Contains(err.Error(), "changed") {
+		t.Errorf("storeDetail of other bytes than fetched = %v, want the change", err)
+	}
+}
+
+func testStoreDetail(t *testing.T, j *Job, f fetch.Fetched, want *recon.StatementFile) {
+	t.Helper()
+	if _, err := j.Store.DB().Exec("DELETE FROM statement_files"); err != nil {
+		t.Fatal(err)
+	}
+	_, sf, err := j.storeDetail(context.Background(), f, want.FileName, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

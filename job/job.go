@@ -252,7 +252,7 @@ func (j *Job) get(ctx context.Context, name string, wait bool, w *writer, async 
 		return nil, err
 	}
 	l := &loaded{}
-	ingest := j.ingest(ctx, f.Path, fn, l)
+	ingest := j.ingest(ctx, f, fn, l)
 	if w != nil && async && !fn.Kind.IsSummary() {
 		// The store reads a detail file by itself: it starts now, beside
 		// the reading for matching below.
@@ -303,7 +303,7 @@ func (j *Job) read(path string, fn recon.FileName) (*recon.StatementFile, error)
 // as read for matching, so its ingest runs after read; a detail file is
 // read again by the store (storeDetail), so its ingest may run before,
 // beside or after the read for matching, and l.stored compares the two.
-func (j *Job) ingest(ctx context.Context, path string, fn recon.FileName, l *loaded) func() {
+func (j *Job) ingest(ctx context.Context, f fetch.Fetched, fn recon.FileName, l *loaded) func() {
 	now := j.now()
 	return func() {
 		var ing store.Ingested
@@ -312,7 +312,7 @@ func (j *Job) ingest(ctx context.Context, path string, fn recon.FileName, l *loa
 			ing, err = j.Store.IngestFile(ctx, l.file, now)
 		} else {
 			var sf *recon.StatementFile
-			ing, sf, err = j.storeDetail(ctx, path, fn, now)
+			ing, sf, err = j.storeDetail(ctx, f, fn, now)
 			if sf != nil {
 				l.storedSHA = sf.SHA256
 			}
@@ -351,18 +351,21 @@ func readLean(path string) (*recon.StatementFile, error) {
 // storeBatch is how many rows storeDetail hands the store at a time.
 const storeBatch = 4096
 
-// storeDetail stores the detail file at path, named fn, reading it by
+// storeDetail stores the fetched detail file f, named fn, reading it by
 // itself: the run's memory does not grow with the file, and the store need
 // not wait for the reading for matching. It returns the file as its own
 // reading found it (without rows), or, when the store holds these bytes
 // already, only their SHA-256. Parsing and writing overlap: a goroutine
 // parses into batches, at most two ahead of the writer.
-func (j *Job) storeDetail(ctx context.Context, path string, fn recon.FileName, now time.Time) (store.Ingested, *recon.StatementFile, error) {
-	// The store decides from the bytes' SHA-256 whether it holds them:
-	// one quick pass first.
-	size, sum, err := digestFile(path)
-	if err != nil {
-		return store.Ingested{}, nil, err
+func (j *Job) storeDetail(ctx context.Context, f fetch.Fetched, fn recon.FileName, now time.Time) (store.Ingested, *recon.StatementFile, error) {
+	// The store decides from the bytes' SHA-256 whether it holds them.
+	// The sources give it; one quick pass makes it otherwise.
+	path, size, sum := f.Path, f.Size, f.SHA256
+	if sum == "" {
+		var err error
+		if size, sum, err = digestFile(path); err != nil {
+			return store.Ingested{}, nil, err
+		}
 	}
 	w, err := j.Store.BeginFile(ctx, fn, size, sum, now)
 	if err != nil {
