@@ -338,8 +338,8 @@ func readLean(path string) (*recon.StatementFile, error) {
 		return nil, err
 	}
 	rows := make([]recon.Row, 0, n)
-	sf, err := parse.ScanFile(path,
-		func(r *recon.Row) error { rows = append(rows, r.Lean()); return nil },
+	sf, err := parse.ScanFileLean(path,
+		func(r *recon.Row) error { rows = append(rows, *r); return nil },
 		func() error { rows = rows[:0]; return nil })
 	if err != nil {
 		return nil, err

@@ -56,16 +56,28 @@ func benchFile(b *testing.B) (string, int) { return bench.file(b, true) }
 
 func BenchmarkParseGBK(b *testing.B) {
 	path, rows := benchFile(b)
-	benchDetail(b, path, rows, recon.EncodingGB18030)
+	benchDetail(b, path, rows, recon.EncodingGB18030, false)
 }
 
 func BenchmarkParseUTF8(b *testing.B) {
 	path, rows := benchUTF8.file(b, false)
-	benchDetail(b, path, rows, recon.EncodingUTF8)
+	benchDetail(b, path, rows, recon.EncodingUTF8, false)
 }
 
-// benchDetail streams the file at path with a DetailReader.
-func benchDetail(b *testing.B, path string, rows int, enc string) {
+// BenchmarkParseGBKLean reads the GBK file as ScanFileLean does: lean rows.
+func BenchmarkParseGBKLean(b *testing.B) {
+	path, rows := benchFile(b)
+	benchDetail(b, path, rows, recon.EncodingGB18030, true)
+}
+
+func BenchmarkParseUTF8Lean(b *testing.B) {
+	path, rows := benchUTF8.file(b, false)
+	benchDetail(b, path, rows, recon.EncodingUTF8, true)
+}
+
+// benchDetail streams the file at path with a DetailReader, in lean mode
+// if lean is set.
+func benchDetail(b *testing.B, path string, rows int, enc string, lean bool) {
 	st, err := os.Stat(path)
 	if err != nil {
 		b.Fatal(err)
@@ -79,6 +91,7 @@ func benchDetail(b *testing.B, path string, rows int, enc string) {
 			b.Fatal(err)
 		}
 		dr := NewDetailReader(f, jymxName)
+		dr.lean = lean
 		n := 0
 		for {
 			_, err := dr.Read()

@@ -78,6 +78,13 @@ type DetailReader struct {
 	// slowOnly reads every line the slow way, from its decoded text: the
 	// tests compare the fast path with it.
 	slowOnly bool
+	// lean makes every good row lean (recon.Row.Lean: RowText nil), and
+	// spares the fast path what only RowText needs: the text fields 12–17
+	// are neither decoded nor cut out, nor are row warnings made. Every
+	// check on fields 1–11, the encoding (lineEncoding still sees every
+	// byte) and the file-level results are as without it.
+	lean   bool
+	leanSt leanState
 
 	dec    transform.Transformer
 	buf    []byte
@@ -207,8 +214,23 @@ func (d *DetailReader) Read() (recon.Row, error) {
 		if isBlank(raw) {
 			continue
 		}
+		fast := d.seenData && !d.slowOnly
+		leanTried := false
+		if fast && d.lean && d.enc != "" && (d.enc == recon.EncodingGB18030 || utf8.Valid(raw)) {
+			// lineEncoding would decide and count nothing for this line:
+			// it is of a GB18030 file, or valid UTF-8 in a UTF-8 file.
+			leanTried = true
+			if row, ok := d.leanRow(raw); ok {
+				return row, nil
+			}
+		}
 		ascii, gb, rowWarn := d.lineEncoding(raw)
-		if d.seenData && !d.slowOnly {
+		if fast && d.lean && !gb && !leanTried {
+			if row, ok := d.leanRow(raw); ok {
+				return row, nil
+			}
+		}
+		if fast {
 			// Nearly every line is a good row: fastRow reads it from the
 			// raw bytes. Whatever it does not take (the first lines, a
 			// malformed line, a field that needs the decoded line) is read
@@ -240,6 +262,9 @@ func (d *DetailReader) Read() (recon.Row, error) {
 		if perr != nil {
 			perr.File, perr.Line, perr.Raw = d.name.Name, d.line, text
 			return recon.Row{}, perr
+		}
+		if d.lean {
+			return row.Lean(), nil
 		}
 		if rowWarn != "" {
 			row.Warnings = append(row.Warnings, rowWarn)
@@ -274,8 +299,12 @@ func (d *DetailReader) readLine() (line []byte, tooLong bool, err error) {
 	} else if err != nil {
 		return nil, false, err
 	}
-	line = bytes.TrimSuffix(line, []byte("\n"))
-	line = bytes.TrimSuffix(line, []byte("\r"))
+	if n := len(line); n > 0 && line[n-1] == '\n' {
+		line = line[:n-1]
+	}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
 	if len(line) > d.max {
 		return bytes.Clone(line[:min(len(line), rawPrefix)]), true, nil
 	}

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
-	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
@@ -88,10 +88,15 @@ func (fs *fastState) newRowText() *recon.RowText {
 }
 
 // arena hands out strings cut from shared chunks: one allocation for
-// a hundred short values instead of one each. A strings.Builder never
-// changes the bytes it has handed out as a string, so each chunk is filled
-// until it is full and then left to the strings cut from it.
-type arena struct{ b strings.Builder }
+// a hundred short values instead of one each. The bytes of a chunk up to
+// used are handed out and never written again (so a string may view them,
+// as strings.Builder's do); a full chunk is left to the strings cut from it.
+// The chunk is replaced only when full: filling it stores no pointer, which
+// would cost a write barrier while the collector runs.
+type arena struct {
+	chunk []byte // len(chunk) == arenaChunk
+	used  int
+}
 
 // arenaChunk is the size of a chunk; a longer value gets its own.
 const arenaChunk = 4 << 10
@@ -99,17 +104,20 @@ const arenaChunk = 4 << 10
 // str returns p and q as one string.
 func (a *arena) str(p, q []byte) string {
 	n := len(p) + len(q)
+	if n == 0 {
+		return ""
+	}
 	if n > arenaChunk/4 {
 		return string(p) + string(q)
 	}
-	if a.b.Cap()-a.b.Len() < n {
-		a.b = strings.Builder{}
-		a.b.Grow(arenaChunk)
+	if len(a.chunk)-a.used < n {
+		a.chunk, a.used = make([]byte, arenaChunk), 0
 	}
-	start := a.b.Len()
-	a.b.Write(p)
-	a.b.Write(q)
-	return a.b.String()[start:]
+	b := a.chunk[a.used : a.used+n]
+	copy(b, p)
+	copy(b[len(p):], q)
+	a.used += n
+	return unsafe.String(&b[0], n)
 }
 
 // textValue is the value of a text field (product, pay_method, …) whose
@@ -224,7 +232,9 @@ func (d *DetailReader) fastRow(raw []byte, ascii int, gb bool, lineWarn string) 
 				copy(d.pstart[9:n], d.pstart[10:n])
 				copy(d.pend[9:n], d.pend[10:n])
 				n--
-				rf.warn = append(rf.warn, "extra empty field between status and updated_at dropped")
+				if !d.lean {
+					rf.warn = append(rf.warn, "extra empty field between status and updated_at dropped")
+				}
 				if d.pend[10] > ascii {
 					return recon.Row{}, false
 				}
@@ -237,7 +247,7 @@ func (d *DetailReader) fastRow(raw []byte, ascii int, gb bool, lineWarn string) 
 		if !ok {
 			return recon.Row{}, false
 		}
-		if stray {
+		if stray && !d.lean {
 			rf.warn = append(rf.warn, "field "+fieldNames[k]+": stray double quote dropped")
 		}
 		f[k] = v
@@ -289,6 +299,19 @@ func (d *DetailReader) fastRow(raw []byte, ascii int, gb bool, lineWarn string) 
 			m.set(slot, v, v)
 		}
 		rf.vals[i] = v
+	}
+	if d.lean {
+		// Fields 12–17 hold nothing a lean row keeps and nothing that can
+		// make a row malformed: clean never fails, and a GB18030 decoder
+		// never does either. Their bytes were judged by lineEncoding.
+		both := fs.orders.str(f[0], f[4])
+		v := &rf.vals
+		r.File, r.Line = d.name.Name, d.line
+		r.NoOrder, r.OidPaybill = both[:len(f[0])], both[len(f[0]):]
+		r.OidPartner, r.BusiPartner, r.SettleDate = v[idPartner], v[idBusi], v[idSettle]
+		r.Amount, r.Fee = amount, fee
+		r.Kind = recon.Classify(r.Direction, r.Amount)
+		return r, true
 	}
 
 	texts := &fs.texts[0]

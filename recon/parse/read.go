@@ -38,7 +38,7 @@ func read(r io.Reader, name string, rowsHint int) (*recon.StatementFile, error) 
 	if rowsHint > 0 {
 		rows = make([]recon.Row, 0, rowsHint)
 	}
-	sf, err := scan(r, name,
+	sf, err := scan(r, name, false,
 		func(row *recon.Row) error { rows = append(rows, *row); return nil },
 		func() error { rows = rows[:0]; return nil })
 	if err != nil {
@@ -48,10 +48,10 @@ func read(r io.Reader, name string, rowsHint int) (*recon.StatementFile, error) 
 	return sf, nil
 }
 
-// scan is Read with each good row handed to fn instead of kept. restart
-// is called before a file is read again from its start (as GB18030), after
-// which fn sees every row again.
-func scan(r io.Reader, name string, fn func(*recon.Row) error, restart func() error) (*recon.StatementFile, error) {
+// scan is Read with each good row handed to fn instead of kept, lean
+// (RowText nil) if lean is set. restart is called before a file is read
+// again from its start (as GB18030), after which fn sees every row again.
+func scan(r io.Reader, name string, lean bool, fn func(*recon.Row) error, restart func() error) (*recon.StatementFile, error) {
 	fname, err := ParseName(name)
 	if err != nil {
 		return nil, err
@@ -77,6 +77,7 @@ func scan(r io.Reader, name string, fn func(*recon.Row) error, restart func() er
 		sf.Encoding = enc
 	} else {
 		dr := NewDetailReader(tee, fname)
+		dr.lean = lean
 		if err := readRows(dr, sf, fn); err != nil {
 			return nil, err
 		}
@@ -90,7 +91,7 @@ func scan(r io.Reader, name string, fn func(*recon.Row) error, restart func() er
 				}
 				sf.Malformed, sf.Warnings = nil, nil
 				dr = NewDetailReader(r, fname)
-				dr.ForceEncoding = recon.EncodingGB18030
+				dr.ForceEncoding, dr.lean = recon.EncodingGB18030, lean
 				if err := readRows(dr, sf, fn); err != nil {
 					return nil, err
 				}
@@ -143,6 +144,19 @@ func readRows(dr *DetailReader, sf *recon.StatementFile, fn func(*recon.Row) err
 // again from the first: a caller that stored rows as they came drops them.
 // An error from fn or restart stops the scan and is returned as it is.
 func ScanFile(path string, fn func(*recon.Row) error, restart func() error) (*recon.StatementFile, error) {
+	return scanFile(path, false, fn, restart)
+}
+
+// ScanFileLean is ScanFile handing fn lean rows: each is what ScanFile
+// would hand over, after recon.Row.Lean (RowText nil), and the file facts,
+// malformed lines and warnings are ScanFile's. It is quicker, for it
+// neither decodes nor keeps what only RowText holds (fields 12–17, row
+// warnings): a run that matches on lean rows reads its files with it.
+func ScanFileLean(path string, fn func(*recon.Row) error, restart func() error) (*recon.StatementFile, error) {
+	return scanFile(path, true, fn, restart)
+}
+
+func scanFile(path string, lean bool, fn func(*recon.Row) error, restart func() error) (*recon.StatementFile, error) {
 	name := filepath.Base(path)
 	if _, err := ParseName(name); err != nil {
 		return nil, err // before opening: an unknown file is not read at all
@@ -152,7 +166,7 @@ func ScanFile(path string, fn func(*recon.Row) error, restart func() error) (*re
 		return nil, err
 	}
 	defer f.Close()
-	return scan(f, name, fn, restart)
+	return scan(f, name, lean, fn, restart)
 }
 
 // ReadFile is Read of the file at path, named by its base name.

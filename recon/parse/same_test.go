@@ -63,25 +63,31 @@ func collect(t testing.TB, dr detailReader) []event {
 	}
 }
 
+// readWith reads data with a DetailReader set up by set.
+func readWith(t testing.TB, data []byte, name recon.FileName, maxLine int, force string, set func(*DetailReader)) said {
+	t.Helper()
+	dr := NewDetailReader(bytes.NewReader(data), name)
+	dr.MaxLineBytes, dr.ForceEncoding = maxLine, force
+	set(dr)
+	s := said{events: collect(t, dr)}
+	s.enc, s.title, s.warnings, s.mixed = dr.Encoding(), dr.TitleLine(), dr.Warnings(), dr.Mixed()
+	return s
+}
+
 // readBoth reads data with DetailReader and with a DetailReader that reads
 // every line the slow way (which was the whole reader before the fast path
 // came, and is what it falls back to).
 func readBoth(t testing.TB, data []byte, name recon.FileName, maxLine int, force string) (got, want said) {
 	t.Helper()
-	dr := NewDetailReader(bytes.NewReader(data), name)
-	dr.MaxLineBytes, dr.ForceEncoding = maxLine, force
-	got.events = collect(t, dr)
-	got.enc, got.title, got.warnings, got.mixed = dr.Encoding(), dr.TitleLine(), dr.Warnings(), dr.Mixed()
-
-	rr := NewDetailReader(bytes.NewReader(data), name)
-	rr.MaxLineBytes, rr.ForceEncoding, rr.slowOnly = maxLine, force, true
-	want.events = collect(t, rr)
-	want.enc, want.title, want.warnings, want.mixed = rr.Encoding(), rr.TitleLine(), rr.Warnings(), rr.Mixed()
+	got = readWith(t, data, name, maxLine, force, func(*DetailReader) {})
+	want = readWith(t, data, name, maxLine, force, func(dr *DetailReader) { dr.slowOnly = true })
 	return got, want
 }
 
 // sameAsSlow fails t at the first difference between DetailReader and the
-// slow path alone, for every file kind, line bound and forced encoding.
+// slow path alone, and between DetailReader in lean mode and DetailReader
+// with each row made lean, for every file kind, line bound and forced
+// encoding.
 func sameAsSlow(t testing.TB, data []byte) {
 	t.Helper()
 	for _, name := range []recon.FileName{jymxName, fkmxName} {
@@ -89,21 +95,40 @@ func sameAsSlow(t testing.TB, data []byte) {
 			for _, force := range []string{"", recon.EncodingGB18030, recon.EncodingUTF8} {
 				got, want := readBoth(t, data, name, maxLine, force)
 				where := fmt.Sprintf("%s, max %d, force %q", name.Kind, maxLine, force)
-				for i := range max(len(got.events), len(want.events)) {
-					if i >= len(got.events) || i >= len(want.events) {
-						t.Fatalf("%s: %d answers, want %d", where, len(got.events), len(want.events))
-					}
-					g, w := got.events[i], want.events[i]
-					if !reflect.DeepEqual(g, w) {
-						t.Fatalf("%s: answer %d\n got %s\nwant %s", where, i, show(g), show(w))
-					}
-				}
-				got.events, want.events = nil, nil
-				if !reflect.DeepEqual(got, want) {
-					t.Fatalf("%s: reader state\n got %+v\nwant %+v", where, got, want)
-				}
+				sameSaid(t, where, got, want)
+				lean := readWith(t, data, name, maxLine, force, func(dr *DetailReader) { dr.lean = true })
+				sameSaid(t, where+", lean", lean, leanSaid(got))
 			}
 		}
+	}
+}
+
+// leanSaid is s with every row made lean, as a lean reader should say it.
+func leanSaid(s said) said {
+	s.events = append([]event(nil), s.events...)
+	for i, e := range s.events {
+		if e.perr == nil && e.fatal == "" {
+			s.events[i].row = e.row.Lean()
+		}
+	}
+	return s
+}
+
+// sameSaid fails t at the first difference between got and want.
+func sameSaid(t testing.TB, where string, got, want said) {
+	t.Helper()
+	for i := range max(len(got.events), len(want.events)) {
+		if i >= len(got.events) || i >= len(want.events) {
+			t.Fatalf("%s: %d answers, want %d", where, len(got.events), len(want.events))
+		}
+		g, w := got.events[i], want.events[i]
+		if !reflect.DeepEqual(g, w) {
+			t.Fatalf("%s: answer %d\n got %s\nwant %s", where, i, show(g), show(w))
+		}
+	}
+	got.events, want.events = nil, nil
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s: reader state\n got %+v\nwant %+v", where, got, want)
 	}
 }
 
@@ -165,10 +190,35 @@ var sameLines = []string{
 	"a," + merchant + ",20140528 10:00:00,101001,p,20140528,USD,1,1,CNY,1,0,0,x,0.5,p,m,i,r",
 	"  \t ",
 	"x,y",
+	// The lean path's own edges: timestamps read in place, the date of
+	// one checked once, values compared with their comma with those of
+	// rows before, one-character fields, and the ASCII of fields 1–11.
+	line(2, "20140528 16:35:60"), line(2, "20140528 16:60:00"), line(2, "20140528 23:59:59"),
+	line(9, "20140528 1:35:56x"), line(9, "20140528 16:35:5"), line(9, "20140528 16:35:567"),
+	line(2, "20140528,16:35:56"), line(2, "20140527 16:35:56"), line(2, "20140229 00:00:00"),
+	line(2, "\x00\x00\x00\x00\x00\x00\x00\x00 16:35:56"), line(9, "2014052816:35:56 "),
+	line(9, `"20140528 16:35:56"`), line(2, " 20140528 16:35:56"), line(9, ""), line(2, ""),
+	line(1, `"`+merchant+`"`), line(1, merchant+" "), line(1, merchant[:17]+"x"), line(1, ""),
+	line(3, "101001 "), line(3, `"109001"`), line(3, strings.Repeat("1", 30)), line(3, "1,2"),
+	line(5, "20140528 "), line(5, `"20140529"`), line(5, "2014052"), line(5, "20140528x"),
+	line(6, "\u00a0100"), line(10, "0.5\u3000"), line(6, "１00"), line(10, " 0.5"),
+	line(0, "R\u00e91"), line(4, "p\u00e9x"), line(4, "\u00a0p"), line(0, "\x81\x40"),
+	line(7, "1", 8, "5"), line(7, "0 "), line(8, "5,"), line(7, " 1"), line(8, ""),
+	line(1, "201403251000001147\u00e9"), line(3, "\u00e9101001"),
+	line(2, "x0140528 16:35:56"), line(9, "2014052x 16:35:56"), line(2, "20140528 1a:35:56"), line(9, "20140528 16:3 :56"), line(9, "20140528 16:35:5\x00"),
+	line(0, strings.Repeat("x", 33)), strings.Join(append(seedFields[:1:1], seedFields[2:]...), ","),
+	"R1,20140528 16:35:56,p1,100,0,0,20140528 16:35:56,0.5,a,b,c", // fields 2, 4 and 6 left out
+	line(4, `"p""1"`), line(6, `"1""0"`), line(0, `"R""1"`), line(3, `"10""1"`),
+	strings.Join(seedFields[:5], ","), strings.Join(seedFields[:6], ","), strings.Join(seedFields[:7], ","),
+	strings.Join(seedFields[:11], ","), strings.Join(seedFields[:12], ","),
+	strings.Join(seedFields[:11], ",") + ",",
+	strings.Join(seedFields[:12], ",") + ",",
 }
 
 func TestFastSameAsSlow(t *testing.T) {
-	first := line() + "\n"
+	// The first line is read the slow way; the second fills what the fast
+	// and lean paths keep of the rows before.
+	first := line() + "\n" + line(0, "R0", 3, "109001") + "\n"
 	for _, l := range sameLines {
 		for _, enc := range []string{"utf8", "gbk", "gbk-first"} {
 			data := []byte(first + l + "\n" + l + "\r\n" + l)
@@ -228,4 +278,160 @@ func FuzzDetailSame(f *testing.F) {
 		f.Add(gbkLoose(line() + "\n" + l + "\r\n" + l))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { sameAsSlow(t, data) })
+}
+
+// leanFiles are files whose rows take the lean path through its caches:
+// values that come back after others, a day that changes, a bad value after
+// a good one of the same prefix.
+func leanFiles() map[string]string {
+	busi := []string{"101000", "101001", "109001", "108001", "110001", "102001", "101001", "109002"}
+	var cycle, days, bad strings.Builder
+	for i := range 40 {
+		cycle.WriteString(line(0, fmt.Sprintf("R%d", i), 3, busi[i%len(busi)], 5, []string{"20140528", "20140529", "20140530"}[i%3],
+			1, []string{merchant, "201403251000001148"}[i/20], 13, "彩票") + "\n")
+		days.WriteString(line(0, fmt.Sprintf("D%d", i), 2, fmt.Sprintf("201402%02d 23:59:59", 20+i%12),
+			9, fmt.Sprintf("2014%02d%02d 00:00:00", 1+i%13, 28+i%4)) + "\n")
+	}
+	for _, l := range []string{
+		line(), line(2, "20140528 16:35:57"), line(2, "20140528 24:35:57"), line(2, "20140528 16:35:58"),
+		line(3, "1010011"), line(3, "10100"), line(3, "101001"), line(5, "20140528"), line(5, "20140532"),
+		line(1, merchant+"7"), line(1, merchant), line(9, "20140528 16:35:56"), line(9, "20140528 16:35:56 "),
+		strings.Join(append(seedFields[:1:1], seedFields[2:]...), ","), // no merchant: 13 fields that line up
+	} {
+		bad.WriteString(l + "\n")
+	}
+	var late strings.Builder // mixed: a GBK line past the window that decided UTF-8
+	for late.Len() < 80<<10 {
+		late.WriteString(line() + "\n")
+	}
+	mixed := late.String() + string(gbkLoose(line(0, "late", 13, "国标编码"))) + "\n" + line(0, "after") + "\n"
+	// values one bit apart, the second just after the first
+	pairs := strings.Join([]string{line(), line(3, "101000"), line(3, "101001"), line(5, "20140528"), line(5, "20140529"),
+		line(1, "201403251000001146"), line(1, merchant), line(3, "101001"), line(3, "101000")}, "\n")
+	return map[string]string{
+		"cycle": cycle.String(), "pairs": pairs, "days": days.String(), "bad": bad.String(), "mixed": mixed,
+		"title":        "商户订单号,商户号,下单时间\n" + cycle.String(),
+		"cross-border": "a," + merchant + ",20140528 10:00:00,101001,p,20140528,USD,1,1,CNY,1,0,0,x,0.5,p,m,i,r\n" + cycle.String(),
+		"blank lines":  "\r\n\n  \n" + strings.ReplaceAll(bad.String(), "\n", "\r\n\n"),
+	}
+}
+
+// TestLeanSameAsFull: DetailReader in lean mode says what it says in full
+// mode with each row made lean, on files that exercise the lean path's
+// caches, in UTF-8, GBK and a GBK head with UTF-8 lines after it.
+func TestLeanSameAsFull(t *testing.T) {
+	for name, data := range leanFiles() {
+		for _, enc := range []string{"utf8", "gbk", "gbk-first"} {
+			b := []byte(data)
+			switch enc {
+			case "gbk":
+				b = gbkLoose(data)
+			case "gbk-first":
+				b = append(gbkLoose(line(13, "国标")+"\n"), data...)
+			}
+			t.Run(name+" "+enc, func(t *testing.T) { sameAsSlow(t, b) })
+		}
+	}
+}
+
+// scanLean runs ScanFile and ScanFileLean on the file at path and fails t
+// unless the lean scan hands over ScanFile's rows made lean, restarts as
+// often, and reports the same file.
+func scanLean(t *testing.T, path string) (rows, restarts int) {
+	t.Helper()
+	var full, lean []recon.Row
+	var fullRestarts, leanRestarts int
+	want, err := ScanFile(path,
+		func(r *recon.Row) error { full = append(full, r.Lean()); return nil },
+		func() error { fullRestarts++; full = nil; return nil })
+	got, err2 := ScanFileLean(path,
+		func(r *recon.Row) error {
+			if r.RowText != nil {
+				t.Fatalf("line %d: ScanFileLean handed over a row with RowText", r.Line)
+			}
+			lean = append(lean, *r)
+			return nil
+		},
+		func() error { leanRestarts++; lean = nil; return nil })
+	if fmt.Sprint(err) != fmt.Sprint(err2) {
+		t.Fatalf("ScanFileLean error %v, ScanFile %v", err2, err)
+	}
+	if leanRestarts != fullRestarts {
+		t.Errorf("ScanFileLean restarted %d times, ScanFile %d", leanRestarts, fullRestarts)
+	}
+	for i := range max(len(full), len(lean)) {
+		if i >= len(full) || i >= len(lean) {
+			t.Fatalf("ScanFileLean handed over %d rows, ScanFile %d", len(lean), len(full))
+		}
+		if !reflect.DeepEqual(lean[i], full[i]) {
+			t.Fatalf("row %d:\n got %+v\nwant %+v", i, lean[i], full[i])
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("file facts differ:\n got %+v\nwant %+v", got, want)
+	}
+	return len(full), fullRestarts
+}
+
+// TestScanFileLean compares ScanFileLean with ScanFile on the detail files
+// of the fixtures, on generated files, on the lean test files, and on a
+// file that is read again as GB18030.
+func TestScanFileLean(t *testing.T) {
+	var paths []string
+	err := filepath.WalkDir(filepath.Join("..", "..", "testdata", "fixtures"), func(p string, e os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if n, err := ParseName(e.Name()); err == nil && !e.IsDir() && !n.Kind.IsSummary() {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) < 10 {
+		t.Fatalf("found %d detail files in the fixtures", len(paths))
+	}
+	for _, gbk := range []bool{false, true} {
+		dir := t.TempDir()
+		_, err := gen.Write(dir, filepath.Join(dir, "ledger.csv"), gen.Config{
+			Merchant: merchant, Date: "20140528", Payments: 2000, RefundRate: 0.1, Payouts: 50, GBK: gbk, Seed: 3,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, filepath.Join(dir, jymxName.Name), filepath.Join(dir, fkmxName.Name))
+	}
+	files := leanFiles()
+	var late bytes.Buffer // UTF-8 for 100 KiB, then GB18030: read again
+	for late.Len() < 100<<10 {
+		late.WriteString(line(13, "彩票连连支付充值") + "\n")
+	}
+	late.Write(gbkLoose(line(0, "late", 13, "国标编码") + "\n" + line(2, "20140528 25:00:00") + "\n"))
+	files["late GB18030"] = late.String()
+	dir := t.TempDir()
+	for name, data := range files {
+		for i, b := range [][]byte{[]byte(data), gbkLoose(data)} {
+			sub := filepath.Join(dir, fmt.Sprint(name, i))
+			if err := os.Mkdir(sub, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(sub, jymxName.Name)
+			if err := os.WriteFile(p, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			paths = append(paths, p)
+		}
+	}
+	restarts := 0
+	for _, p := range paths {
+		t.Run(p, func(t *testing.T) {
+			_, n := scanLean(t, p)
+			restarts += n
+		})
+	}
+	if restarts == 0 {
+		t.Error("no file was read again as GB18030")
+	}
 }
