@@ -1,8 +1,11 @@
 package ledger
 
 import (
+	"io"
+	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/lianlian-recon/reconcile/recon"
 )
@@ -32,4 +35,92 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzReadSame checks that a ledger reads the same whether its size is
+// known up front (slice and duplicate index sized from the line count) or
+// not (both grow), and through the streaming Reader.
+func FuzzReadSame(f *testing.F) {
+	f.Add(header + "payment,o1,20240101101112,100,SUCCESS,,,201403251000001147,\npayment,o1,20240101101112,1,SUCCESS,,,201403251000001147,\n")
+	f.Add(header + "payment,\"o\n1\",20240101101112,1,SUCCESS,,,,\npayout,\"o\n1\",2024-01-01 10:11:12,1,FAILURE,,,,\npayout,\"o\n1\",20240101101112,1,SUCCESS,,,,\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		entries, rejects, err := Read(strings.NewReader(in))
+		unsized, unsizedRejects, unsizedErr := Read(iotest.HalfReader(strings.NewReader(in)))
+		if !reflect.DeepEqual(unsized, entries) || !reflect.DeepEqual(unsizedRejects, rejects) || !sameError(unsizedErr, err) {
+			t.Fatalf("sized: %+v %+v %v\nunsized: %+v %+v %v", entries, rejects, err, unsized, unsizedRejects, unsizedErr)
+		}
+		if err != nil {
+			return
+		}
+		r := NewReader(strings.NewReader(in))
+		var streamed []recon.Entry
+		var streamedRejects []Reject
+		for {
+			e, err := r.Read()
+			if err == io.EOF {
+				break
+			}
+			if err == nil {
+				streamed = append(streamed, e)
+				continue
+			}
+			pe, ok := err.(*ParseError)
+			if !ok {
+				t.Fatalf("Reader.Read: %v, where Read read the whole ledger", err)
+			}
+			streamedRejects = append(streamedRejects, Reject{Line: pe.Line, Reason: pe.Err.Error()})
+		}
+		if !reflect.DeepEqual(streamed, entries) || !reflect.DeepEqual(streamedRejects, rejects) {
+			t.Fatalf("Read: %+v %+v\nReader: %+v %+v", entries, rejects, streamed, streamedRejects)
+		}
+	})
+}
+
+func sameError(a, b error) bool {
+	return a == nil && b == nil || a != nil && b != nil && a.Error() == b.Error()
+}
+
+// FuzzFastSameAsCSV checks that the fast path (a line without quotes split
+// in place) reads what encoding/csv reads, call by call: the same entries,
+// the same rejects and errors on the same lines.
+func FuzzFastSameAsCSV(f *testing.F) {
+	for _, s := range []string{
+		header + "payment,o1,20240101101112,100,SUCCESS,,,201403251000001147,0.5\n",
+		header + "\n\r\n\npayment,o1,20240101101112,1,SUCCESS,,,,\r\npayment,\"o\r\n2\",20240101101112,1,SUCCESS,,,,\r\n\r\npayout,o3,20240101101112,1,SUCCESS,,,,\r",
+		header + "payment,o\"1,20240101101112,1,SUCCESS,,,,\npayment,\"o2\"x,20240101101112,1,SUCCESS,,,,\npayment,o3,20240101101112,1,SUCCESS,,,,",
+		"\ufeff\n\"kind\",no_order,dt_order,amount,status\npayment,\"a\"\"b\",2024-01-01 10:11:12,1,FAILURE\npayment,\"x\n\n,y\",20240101101112,1,SUCCESS\r\n\r",
+		header + "payment,\"o1,20240101101112,1,SUCCESS,,,,\npayment,o2,20240101101112,1,SUCCESS,,,,\n",
+		header + "payment,o1,20240101101112,1,SUCCESS,,,,\xff\n",
+		header + "payment, o1 ,20240101101112,1,SUCCESS,,,,,,\npayment,o1,20240101101112,1,SUCCESS,,,\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(fastSameAsCSV)
+}
+
+// TestFastSameAsCSVLongLines reads lines longer than the reader's buffer,
+// with and without quotes, both ways.
+func TestFastSameAsCSVLongLines(t *testing.T) {
+	fastSameAsCSV(t, "memo,"+header+strings.Repeat("m", 100<<10)+",payment,o1,20240101101112,1,SUCCESS,,,,\n"+
+		"\""+strings.Repeat("m\n", 50<<10)+"\",payment,o2,20240101101112,1,SUCCESS,,,,\n"+
+		strings.Repeat("m", 70<<10)+",payment,o1,20240101101112,1,SUCCESS,,,,\n"+
+		strings.Repeat("m", 70<<10)+",payment,o3,20240101101112,1,SUCCESS,,,,\xff\n")
+}
+
+func fastSameAsCSV(t *testing.T, in string) {
+	fast := NewReader(iotest.HalfReader(strings.NewReader(in)))
+	slow := NewReader(strings.NewReader(in))
+	slow.slow = true
+	for i := 0; ; i++ {
+		fe, ferr := fast.Read()
+		se, serr := slow.Read()
+		if !reflect.DeepEqual(fe, se) || !sameError(ferr, serr) {
+			t.Fatalf("read %d: fast path %+v, %v; csv %+v, %v", i, fe, ferr, se, serr)
+		}
+		if ferr != nil {
+			if _, reject := ferr.(*ParseError); !reject {
+				return
+			}
+		}
+	}
 }

@@ -12,11 +12,13 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"os"
 	"slices"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/lianlian-recon/reconcile/recon"
 )
@@ -96,22 +98,57 @@ type ParseError struct {
 func (e *ParseError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
 func (e *ParseError) Unwrap() error { return e.Err }
 
-// entryKey is what makes an entry unique in the ledger and in the store.
+// entryKey is what makes an entry unique in the ledger and in the store:
+// oid_partner, kind and no_order. The streaming Reader keeps one for each
+// entry it returned; Read finds them in the entries it keeps.
 type entryKey struct {
 	oidPartner string
-	kind       recon.Kind
 	noOrder    string
+	kind       recon.Kind
 }
 
 // Reader reads ledger entries one at a time.
+//
+// The strings of an entry are copied out of the CSV record into shared
+// chunks (see arena), so that a kept entry keeps tens of bytes alive, not
+// its whole line; values that repeat (oid_partner, a dt_order equal to the
+// previous one, status) are shared.
 type Reader struct {
+	br     *bufio.Reader
+	line   int      // physical lines read
+	raw    []byte   // a line longer than br's buffer
+	rec    []string // the fields of a record read by the fast path
 	csv    *csv.Reader
+	feed   feed // what csv reads
+	slow   bool // tests: every record goes to csv
 	header bool
 	width  int           // number of header columns
 	col    [nColumns]int // column → index in the record; -1 when an optional column is absent
-	seen   map[entryKey]int
-	err    error // a fatal error, returned again by every later Read
+	err    error         // a fatal error, returned again by every later Read
+
+	strs     arena
+	partners map[string]string // oid_partner values seen, to share them
+	partner  string            // the last oid_partner, checked before the map
+	dt       string            // the last dt_order
+	dtBuf    [14]byte          // the dt_order of the record being read
+
+	// Duplicate detection (SPEC §3: oid_partner, kind and no_order are
+	// unique): an open-addressing hash table of key numbers, in the order
+	// the entries were read. Key i is keys[i], or entries[i] when Read
+	// keeps the entries anyway (no second copy of a million keys), and
+	// lines[i] is the line it was read on.
+	seed    maphash.Seed
+	slots   []uint64 // 1 + a key number (0: a free slot), and the low half of the key's hash in the high half; len is a power of 2
+	shift   uint     // 64 - log2(len(slots))
+	lines   []int
+	keys    []entryKey
+	keep    bool // Read: entries holds every entry returned, and the keys
+	entries []recon.Entry
 }
+
+// maxPartners bounds the oid_partner values shared: a ledger names one
+// merchant, or a few; beyond that each value is copied like any other.
+const maxPartners = 64
 
 // NewReader reads a ledger from r. A UTF-8 byte order mark at the start is
 // skipped.
@@ -120,17 +157,142 @@ func NewReader(r io.Reader) *Reader {
 	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
 		br.Discard(3)
 	}
-	c := csv.NewReader(br)
-	c.FieldsPerRecord = -1 // widths are checked per row: a short row is a reject, not the end
-	c.ReuseRecord = true   // each record's strings are fresh; only the slice is reused
-	return &Reader{csv: c, seen: make(map[entryKey]int)}
+	lr := &Reader{br: br, partners: make(map[string]string), seed: maphash.MakeSeed()}
+	lr.feed.r = lr
+	lr.csv = csv.NewReader(&lr.feed)
+	lr.csv.FieldsPerRecord = -1 // widths are checked per row: a short row is a reject, not the end
+	lr.csv.ReuseRecord = true   // each record's strings are fresh; only the slice is reused
+	lr.sizeIndex(0)
+	return lr
+}
+
+// A record is read by the fast path when its line holds no double quote:
+// then it is one line, and encoding/csv would only split it at the commas
+// (no quoting errors are possible), which the fast path does in place,
+// without copying the line into a new string. A line with a quote goes to
+// the csv.Reader, which reads it and the lines of the record after it
+// through feed, one line at a time, so that it never reads ahead of the
+// record. FuzzFastSameAsCSV checks that the two agree.
+
+// readLine reads a line as encoding/csv does, its line end and all.
+func (r *Reader) readLine() ([]byte, error) {
+	line, err := r.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		r.raw = append(r.raw[:0], line...)
+		for err == bufio.ErrBufferFull {
+			line, err = r.br.ReadSlice('\n')
+			r.raw = append(r.raw, line...)
+		}
+		line = r.raw
+	}
+	return line, err
+}
+
+// feed hands the csv.Reader the line the fast path would not take, then
+// the lines after it, one a Read, so that csv's buffer holds nothing
+// after the record it reads.
+type feed struct {
+	r       *Reader
+	pending []byte // a view of r's buffer: r reads nothing more until it is handed over
+	lines   int    // lines handed over, as csv counts them
+	err     error
+}
+
+func (f *feed) Read(p []byte) (int, error) {
+	if len(f.pending) == 0 {
+		if f.err != nil {
+			return 0, f.err
+		}
+		f.pending, f.err = f.r.readLine()
+		if len(f.pending) == 0 {
+			return 0, f.err
+		}
+		f.lines++
+	}
+	n := copy(p, f.pending)
+	f.pending = f.pending[n:]
+	return n, nil
+}
+
+// record reads the next record and the line it starts on. valid says
+// that every field is known to be UTF-8; else the caller checks. A
+// *csv.ParseError gives lines of the ledger.
+func (r *Reader) record() (rec []string, line int, valid bool, err error) {
+	var b []byte
+	for {
+		raw, err := r.readLine()
+		if len(raw) == 0 {
+			return nil, 0, false, err // io.EOF, or a read error
+		}
+		r.line++
+		if r.slow || (err != nil && err != io.EOF) || bytes.IndexByte(raw, '"') >= 0 {
+			return r.csvRecord(raw, err)
+		}
+		// As encoding/csv does: a \r at the end of the input is dropped,
+		// \r\n is a line end, and a line with nothing else is skipped.
+		b = raw
+		if err == io.EOF && b[len(b)-1] == '\r' {
+			b = b[:len(b)-1]
+		}
+		if n := len(b); n >= 2 && b[n-2] == '\r' && b[n-1] == '\n' {
+			b = b[:n-2]
+		} else if n >= 1 && b[n-1] == '\n' {
+			b = b[:n-1]
+		}
+		if len(b) > 0 {
+			break
+		}
+	}
+	// Views of the line, valid until the next read: whatever outlives it
+	// (an entry's strings, a reject's value) is copied.
+	s := unsafe.String(unsafe.SliceData(b), len(b))
+	r.rec = r.rec[:0]
+	for {
+		i := strings.IndexByte(s, ',')
+		if i < 0 {
+			r.rec = append(r.rec, s)
+			break
+		}
+		r.rec = append(r.rec, s[:i])
+		s = s[i+1:]
+	}
+	// The commas are ASCII: the line is UTF-8 if and only if every field is.
+	return r.rec, r.line, utf8.Valid(b), nil
+}
+
+// csvRecord reads with csv the record that starts with raw, the line just
+// read (err is what reading it returned).
+func (r *Reader) csvRecord(raw []byte, err error) ([]string, int, bool, error) {
+	r.feed.pending, r.feed.err = raw, err
+	r.feed.lines++
+	offset := r.line - r.feed.lines // csv's line n is the ledger's line n+offset
+	rec, err := r.csv.Read()
+	r.line = r.feed.lines + offset
+	if err != nil {
+		if pe, ok := err.(*csv.ParseError); ok {
+			return nil, 0, false, &csv.ParseError{StartLine: pe.StartLine + offset, Line: pe.Line + offset, Column: pe.Column, Err: pe.Err}
+		}
+		return nil, 0, false, err
+	}
+	line, _ := r.csv.FieldPos(0)
+	return rec, line + offset, false, nil
+}
+
+// sizeIndex makes an empty duplicate index for n keys: at most half full,
+// so that a probe ends after a slot or two.
+func (r *Reader) sizeIndex(n int) {
+	bits := uint(10)
+	for 1<<bits < 2*n {
+		bits++
+	}
+	r.slots, r.shift = make([]uint64, 1<<bits), 64-bits
 }
 
 // readHeader reads the header row and maps the columns. Names are trimmed
 // and compared case-insensitively; unknown columns are ignored.
 func (r *Reader) readHeader() error {
 	r.header = true
-	rec, err := r.csv.Read()
+	rec, _, _, err := r.record()
 	if err == io.EOF {
 		return ErrNoHeader
 	}
@@ -191,7 +353,7 @@ func (r *Reader) read() (recon.Entry, error) {
 			return recon.Entry{}, err
 		}
 	}
-	rec, err := r.csv.Read()
+	rec, line, valid, err := r.record()
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
@@ -201,9 +363,8 @@ func (r *Reader) read() (recon.Entry, error) {
 		}
 		return recon.Entry{}, err
 	}
-	line, _ := r.csv.FieldPos(0)
-	for _, cell := range rec {
-		if !utf8.ValidString(cell) {
+	for i := 0; !valid && i < len(rec); i++ {
+		if !utf8.ValidString(rec[i]) {
 			return recon.Entry{}, fmt.Errorf("line %d: %w (save the ledger as UTF-8)", line, ErrNotUTF8)
 		}
 	}
@@ -211,13 +372,106 @@ func (r *Reader) read() (recon.Entry, error) {
 	if err != nil {
 		return recon.Entry{}, &ParseError{Line: line, Err: err}
 	}
-	k := entryKey{e.OidPartner, e.Kind, e.NoOrder}
-	if first, dup := r.seen[k]; dup {
-		return recon.Entry{}, &ParseError{Line: line, Err: &FieldError{Column: columnNames[colNoOrder], Value: e.NoOrder,
+	if 2*(len(r.lines)+1) > len(r.slots) {
+		r.growIndex()
+	}
+	h := r.hash(e.OidPartner, e.Kind, e.NoOrder)
+	slot, first := r.find(h, e.OidPartner, e.Kind, e.NoOrder)
+	if first >= 0 {
+		return recon.Entry{}, &ParseError{Line: line, Err: &FieldError{Column: columnNames[colNoOrder], Value: strings.Clone(e.NoOrder),
 			Err: fmt.Errorf("%w: the same oid_partner, kind and no_order as line %d", ErrDuplicate, first)}}
 	}
-	r.seen[k] = line
+	r.own(&e)
+	// 2³² entries would take over 500 GB: key numbers fit in 32 bits.
+	r.slots[slot] = h<<32 | uint64(len(r.lines)+1)
+	r.lines = append(r.lines, line)
+	if r.keep {
+		r.entries = append(r.entries, e)
+	} else {
+		r.keys = append(r.keys, entryKey{e.OidPartner, e.NoOrder, e.Kind})
+	}
 	return e, nil
+}
+
+// own copies the strings of an entry read from a record into the arena,
+// or shares an equal one kept before, so that the entry does not keep the
+// record alive.
+func (r *Reader) own(e *recon.Entry) {
+	e.NoOrder = r.strs.str(e.NoOrder)
+	if e.DtOrder == r.dt {
+		e.DtOrder = r.dt
+	} else {
+		e.DtOrder = r.strs.str(e.DtOrder)
+		r.dt = e.DtOrder
+	}
+	e.OrigNoOrder = r.strs.str(e.OrigNoOrder)
+	e.OidPaybill = r.strs.str(e.OidPaybill)
+	switch v := e.OidPartner; {
+	case v == "":
+	case v == r.partner:
+		e.OidPartner = r.partner
+	default:
+		p, ok := r.partners[v]
+		if !ok {
+			p = r.strs.str(v)
+			if len(r.partners) < maxPartners {
+				r.partners[p] = p
+			}
+		}
+		e.OidPartner, r.partner = p, p
+	}
+}
+
+// hash is the hash of an entry's key.
+func (r *Reader) hash(oidPartner string, kind recon.Kind, noOrder string) uint64 {
+	h := maphash.String(r.seed, noOrder) ^ uint64(kind)*0x9e3779b97f4a7c15
+	if oidPartner != "" {
+		h ^= maphash.String(r.seed, oidPartner) * 0xff51afd7ed558ccd
+	}
+	return h
+}
+
+// keyAt returns key i.
+func (r *Reader) keyAt(i uint32) (oidPartner string, kind recon.Kind, noOrder string) {
+	if r.keep {
+		e := &r.entries[i]
+		return e.OidPartner, e.Kind, e.NoOrder
+	}
+	k := &r.keys[i]
+	return k.oidPartner, k.kind, k.noOrder
+}
+
+// find looks the key up: it returns the line of the entry read with it
+// before, or -1 and the free slot where it goes. The hash bits in a slot
+// spare most keys that differ a look at the entry (a cache miss).
+func (r *Reader) find(h uint64, oidPartner string, kind recon.Kind, noOrder string) (slot, line int) {
+	mask := len(r.slots) - 1
+	tag := h << 32
+	for i := int(h >> r.shift); ; i = (i + 1) & mask {
+		s := r.slots[i]
+		if s == 0 {
+			return i, -1
+		}
+		if s&^(1<<32-1) != tag {
+			continue
+		}
+		key := uint32(s) - 1
+		p, k, n := r.keyAt(key)
+		if k == kind && n == noOrder && p == oidPartner {
+			return i, r.lines[key]
+		}
+	}
+}
+
+// growIndex doubles the duplicate index.
+func (r *Reader) growIndex() {
+	r.sizeIndex(len(r.slots))
+	for i := range uint32(len(r.lines)) {
+		p, k, n := r.keyAt(i)
+		h := r.hash(p, k, n)
+		slot, _ := r.find(h, p, k, n)
+		r.slots[slot] = h<<32 | uint64(i+1)
+	}
 }
 
 // entry checks one record against SPEC §3.
@@ -233,7 +487,8 @@ func (r *Reader) entry(rec []string) (recon.Entry, error) {
 		return strings.TrimSpace(rec[i])
 	}
 	bad := func(c int, value string, err error) (recon.Entry, error) {
-		return recon.Entry{}, &FieldError{Column: columnNames[c], Value: value, Err: err}
+		// A copy: value may be a view of the line.
+		return recon.Entry{}, &FieldError{Column: columnNames[c], Value: strings.Clone(value), Err: err}
 	}
 	var e recon.Entry
 	var ok bool
@@ -251,9 +506,11 @@ func (r *Reader) entry(rec []string) (recon.Entry, error) {
 	}
 	e.NoOrder = v
 	v = cell(colDtOrder)
-	if e.DtOrder, ok = normaliseTime(v); !ok {
+	if !compactTime(&r.dtBuf, v) {
 		return bad(colDtOrder, v, fmt.Errorf("%w: want a real time as YYYYMMDDHHMMSS or YYYY-MM-DD HH:MM:SS", ErrInvalid))
 	}
+	// A view of the buffer until own copies it (or shares the last one).
+	e.DtOrder = unsafe.String(&r.dtBuf[0], len(r.dtBuf))
 	v = cell(colAmount)
 	amount, err := recon.ParseYuan(v)
 	switch {
@@ -264,9 +521,13 @@ func (r *Reader) entry(rec []string) (recon.Entry, error) {
 	}
 	e.Amount = amount
 	v = cell(colStatus)
-	switch s := recon.LedgerStatus(v); s {
-	case recon.StatusSuccess, recon.StatusFailure, recon.StatusProcessing:
-		e.Status = s
+	switch s := recon.LedgerStatus(v); s { // the constants, not views of the record
+	case recon.StatusSuccess:
+		e.Status = recon.StatusSuccess
+	case recon.StatusFailure:
+		e.Status = recon.StatusFailure
+	case recon.StatusProcessing:
+		e.Status = recon.StatusProcessing
 	default:
 		return bad(colStatus, v, fmt.Errorf("%w: want SUCCESS, FAILURE or PROCESSING", ErrInvalid))
 	}
@@ -318,35 +579,47 @@ func isDigits(s string, n int) bool {
 // normaliseTime accepts "YYYYMMDDHHMMSS" or "YYYY-MM-DD HH:MM:SS" naming a
 // real moment and returns it as "yyyymmddhhmmss".
 func normaliseTime(s string) (string, bool) {
+	var b [14]byte
+	if !compactTime(&b, s) {
+		return "", false
+	}
+	return string(b[:]), true
+}
+
+// compactTime is normaliseTime writing into b, which is left undefined
+// when s is no real moment.
+func compactTime(b *[14]byte, s string) bool {
 	switch len(s) {
 	case 14:
-		if !isDigits(s, 14) {
-			return "", false
-		}
+		copy(b[:], s)
 	case 19:
 		if s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' {
-			return "", false
+			return false
 		}
-		s = s[0:4] + s[5:7] + s[8:10] + s[11:13] + s[14:16] + s[17:19]
-		if !isDigits(s, 14) {
-			return "", false
-		}
+		copy(b[0:4], s[0:4])
+		copy(b[4:6], s[5:7])
+		copy(b[6:8], s[8:10])
+		copy(b[8:10], s[11:13])
+		copy(b[10:12], s[14:16])
+		copy(b[12:14], s[17:19])
 	default:
-		return "", false
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
 	}
 	num := func(i, j int) int {
 		n := 0
-		for _, c := range s[i:j] {
+		for _, c := range b[i:j] {
 			n = n*10 + int(c-'0')
 		}
 		return n
 	}
 	year, month, day := num(0, 4), num(4, 6), num(6, 8)
-	if month < 1 || month > 12 || day < 1 || day > daysIn(year, month) ||
-		num(8, 10) > 23 || num(10, 12) > 59 || num(12, 14) > 59 {
-		return "", false
-	}
-	return s, true
+	return month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month) &&
+		num(8, 10) <= 23 && num(10, 12) <= 59 && num(12, 14) <= 59
 }
 
 func daysIn(year, month int) int {
@@ -365,14 +638,17 @@ func daysIn(year, month int) int {
 // Read reads a whole ledger: the good entries in file order and the
 // rejected rows. The error is for a ledger that cannot be read at all.
 func Read(r io.Reader) ([]recon.Entry, []Reject, error) {
+	n := rowsHint(r) // before NewReader reads ahead
 	lr := NewReader(r)
-	n := rowsHint(r)
-	lr.seen = make(map[entryKey]int, n)
-	entries := make([]recon.Entry, 0, n)
+	lr.keep = true
+	lr.entries = make([]recon.Entry, 0, n)
+	lr.lines = make([]int, 0, n)
+	lr.sizeIndex(n)
 	var rejects []Reject
 	for {
-		e, err := lr.Read()
+		_, err := lr.Read() // lr.entries gets it
 		if err == io.EOF {
+			entries := lr.entries
 			if len(entries) == 0 {
 				entries = nil // none read, whatever was reserved
 			}
@@ -384,27 +660,94 @@ func Read(r io.Reader) ([]recon.Entry, []Reject, error) {
 				return nil, nil, err
 			}
 			rejects = append(rejects, Reject{Line: pe.Line, Reason: pe.Err.Error()})
-			continue
 		}
-		entries = append(entries, e)
 	}
 }
 
-// rowsHint guesses from the input's size how many rows a ledger holds, so
-// that a large one fills its slice and duplicate index without growing them
-// step by step. Rows are rarely shorter than 64 bytes, so the guess is low
-// rather than wasteful; 0 when the size is unknown.
+// minRowBytes is the length of the shortest row that can be an entry:
+// "payout,x,20240101000000,1,SUCCESS" and its line end.
+const minRowBytes = 34
+
+// rowsHint counts how many rows a ledger can hold at most, so that a large
+// one fills its slice and duplicate index without growing them step by
+// step, nor leaving a third of them unused: the lines left in the input
+// (a quoted field may hold a line end, so this is an upper bound), and no
+// more than its size allows. An input whose size is not known gives 0, and
+// the slice grows.
 func rowsHint(r io.Reader) int {
-	var size int64
+	var lines, size int64
 	switch v := r.(type) {
-	case interface{ Len() int }: // bytes.Reader, strings.Reader, bytes.Buffer
+	case *bytes.Buffer:
+		size, lines = int64(v.Len()), int64(bytes.Count(v.Bytes(), []byte{'\n'}))+1
+	case interface { // bytes.Reader, strings.Reader
+		io.ReaderAt
+		Size() int64
+		Len() int
+	}:
 		size = int64(v.Len())
-	case interface{ Stat() (os.FileInfo, error) }: // *os.File
-		if fi, err := v.Stat(); err == nil && fi.Mode().IsRegular() {
-			size = fi.Size()
+		lines = countLines(v, v.Size()-size, size)
+	case *os.File:
+		fi, err := v.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			return 0
+		}
+		off, err := v.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return 0
+		}
+		size = max(fi.Size()-off, 0)
+		lines = countLines(v, off, size)
+	}
+	return int(min(lines, size/minRowBytes+1))
+}
+
+// countLines counts the lines of the size bytes of r from off on, reading
+// them ahead of the parse (for a file, from the page cache it fills): about
+// 0.04 s for 100 MB. 0 when r cannot be read.
+func countLines(r io.ReaderAt, off, size int64) int64 {
+	buf := make([]byte, 256<<10)
+	n := int64(1) // the last line needs no line end
+	for end := off + size; off < end; {
+		m, err := r.ReadAt(buf[:min(int64(len(buf)), end-off)], off)
+		n += int64(bytes.Count(buf[:m], []byte{'\n'}))
+		off += int64(m)
+		if err != nil && (err != io.EOF || off < end) {
+			return 0
 		}
 	}
-	return int(min(size/64, 10_000_000))
+	return n
+}
+
+// arena hands out strings copied into shared chunks: one allocation for
+// hundreds of short values instead of one each, and no value keeps the
+// record it came from alive. The bytes of a chunk up to used are handed
+// out and never written again, so strings may view them (as strings.Builder
+// does); a full chunk is left to the strings cut from it.
+type arena struct {
+	chunk []byte // len(chunk) == arenaChunk
+	used  int
+}
+
+// arenaChunk is the size of a chunk; a value over a quarter of it gets its
+// own allocation, so that little of a chunk is left unused.
+const arenaChunk = 16 << 10
+
+// str returns a copy of s.
+func (a *arena) str(s string) string {
+	n := len(s)
+	if n == 0 {
+		return ""
+	}
+	if n > arenaChunk/4 {
+		return strings.Clone(s)
+	}
+	if len(a.chunk)-a.used < n {
+		a.chunk, a.used = make([]byte, arenaChunk), 0
+	}
+	b := a.chunk[a.used : a.used+n]
+	copy(b, s)
+	a.used += n
+	return unsafe.String(&b[0], n)
 }
 
 // ReadFile reads the ledger file at path; errors name the path.
