@@ -15,7 +15,6 @@ import (
 	"os"
 	"slices"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/lianlian-recon/reconcile/fetch"
@@ -515,24 +514,19 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (result *recon.R
 	w := &writer{}
 	defer w.wait()
 	ledgerRead := func() error { return nil }
-	queueImport := func() {}
 	if imp := j.Import; imp != nil {
-		// The ledger file is read beside D's statements, and stored
-		// behind D's JYMX, which the writer can start on at once.
+		// The ledger file is read beside D's statements. Its store is
+		// first in line, so that the ledger is stored whatever becomes of
+		// the run, as `reconcile ledger import` would; the writer waits
+		// for the read, while D's files are read for matching.
 		ledgerRead = imp.start()
-		queueImport = sync.OnceFunc(func() {
-			w.queue(func() {
-				if ledgerRead() != nil {
-					return
-				}
-				imp.Counts, imp.Err = j.Store.UpsertLedger(ctx, imp.Entries)
-				imp.Done = true
-			})
+		w.queue(func() {
+			if ledgerRead() != nil {
+				return
+			}
+			imp.Counts, imp.Err = j.Store.UpsertLedger(ctx, imp.Entries)
+			imp.Done = true
 		})
-		// Queued when Daily returns at the latest: the ledger is stored
-		// whatever becomes of the run, as `reconcile ledger import`
-		// would.
-		defer queueImport()
 		// A ledger that cannot be read is the run's error before any
 		// other, as it would be had it been read first.
 		defer func() {
@@ -550,7 +544,6 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (result *recon.R
 		used[name] = true
 		files = append(files, l)
 	}
-	queueImport()
 	for _, k := range []recon.FileKind{recon.FileFKMX, recon.FileFKMXSUM} {
 		name := fileName(k, merchant, date)
 		l, err := j.optional(ctx, name, w, true)
