@@ -100,6 +100,7 @@ type FileWriter struct {
 	conn      writeConn // zero when Unchanged, or once committed or rolled back
 	stopWatch func() bool
 	insert    *bulkStmt // inserts rowBatch rows
+	fileID    any       // res.FileID, made a driver value once
 	pending   int       // rows added to insert and not yet inserted
 	written   int       // rows inserted, plus pending
 }
@@ -177,6 +178,7 @@ func (s *Store) beginFile(ctx context.Context, name recon.FileName, size int64, 
 	if w.res.FileID, err = r.LastInsertId(); err != nil {
 		return nil, err
 	}
+	w.fileID = w.res.FileID
 	if w.insert, err = prepareBulk(ctx, conn.Conn, insertRowsSQL(rowBatch)); err != nil {
 		return nil, err
 	}
@@ -233,12 +235,21 @@ func (w *FileWriter) write(rows []recon.Row) error {
 			return fmt.Errorf("line %d: %w", r.Line, err)
 		}
 		// In the order of rowCols.
-		for _, v := range [...]any{w.res.FileID, int64(r.Line), r.NoOrder, r.OidPartner, r.DtOrder,
-			r.BusiPartner, r.OidPaybill, r.SettleDate, int64(r.Amount), int64(r.Direction),
-			int64(r.Status), r.UpdatedAt, int64(r.Fee), r.Product, r.PayMethod, r.InfoOrder,
-			r.PayeeBank, r.PayeeAccount, r.PayeeName, r.Kind.String(), warnings} {
-			w.insert.add(v)
+		st := w.insert
+		st.add(w.fileID)
+		st.add(int64(r.Line))
+		for _, v := range [...]string{r.NoOrder, r.OidPartner, r.DtOrder, r.BusiPartner, r.OidPaybill, r.SettleDate} {
+			st.str(v)
 		}
+		st.add(int64(r.Amount))
+		st.add(int64(r.Direction))
+		st.add(int64(r.Status))
+		st.str(r.UpdatedAt)
+		st.add(int64(r.Fee))
+		for _, v := range [...]string{r.Product, r.PayMethod, r.InfoOrder, r.PayeeBank, r.PayeeAccount, r.PayeeName, r.Kind.String()} {
+			st.str(v)
+		}
+		st.add(warnings)
 		w.pending++
 		w.written++
 		if w.pending == rowBatch {

@@ -227,10 +227,16 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 		}
 		for _, i := range batch {
 			e := &entries[i]
-			for _, v := range [...]any{e.OidPartner, e.Kind.String(), e.NoOrder, e.DtOrder, int64(e.Amount),
-				string(e.Status), e.OrigNoOrder, e.OidPaybill, nullFen(int64(e.Fee), e.HasFee), now, now} {
-				st.add(v)
+			for _, v := range [...]string{e.OidPartner, e.Kind.String(), e.NoOrder, e.DtOrder} {
+				st.str(v)
 			}
+			st.add(int64(e.Amount))
+			for _, v := range [...]string{string(e.Status), e.OrigNoOrder, e.OidPaybill} {
+				st.str(v)
+			}
+			st.add(nullFen(int64(e.Fee), e.HasFee))
+			st.str(now)
+			st.str(now)
 		}
 		err = st.exec()
 		if st != full {
