@@ -59,3 +59,32 @@ func BenchmarkDaily(b *testing.B) {
 		b.Fatalf("%d findings, tallies %+v %+v", len(o.Findings), o.Statement, o.Ledger)
 	}
 }
+
+// BenchmarkUnpairedRefunds: a first run whose day holds 10,000 refund legs
+// of payments from before history, against 200,000 ledger entries that
+// know none of them; each leg looks for its payment in the ledger.
+func BenchmarkUnpairedRefunds(b *testing.B) {
+	const legs, entries = 10_000, 200_000
+	const D = "20240102"
+	var rows []recon.Row
+	ledger := make([]recon.Entry, 0, entries)
+	for i := range legs {
+		rno := fmt.Sprintf("R%015d", i)
+		rows = append(rows, row(D, i+1, rno, fmt.Sprintf("%016d", 2023000000000000+i), -100, 5))
+		ledger = append(ledger, entry(recon.KindRefund, rno, D, 100))
+	}
+	for i := len(ledger); i < entries; i++ {
+		e := entry(recon.KindPayment, fmt.Sprintf("O%015d", i), "20231201", 100)
+		e.OidPaybill = fmt.Sprintf("%016d", 2024010200000000+i)
+		ledger = append(ledger, e)
+	}
+	in := Input{Merchant: merchant, Date: D, Files: day(D, rows...), Ledger: ledger, HistoryStart: D}
+	var o Outcome
+	for b.Loop() {
+		o = Daily(in, Options{Window: 1})
+	}
+	b.ReportMetric(float64(legs)*float64(b.N)/b.Elapsed().Seconds(), "legs/s")
+	if len(o.Findings) != legs {
+		b.Fatalf("%d findings, want %d unpaired refunds", len(o.Findings), legs)
+	}
+}

@@ -123,7 +123,9 @@ type runner struct {
 	byPaybill map[string]int32 // index into payments
 	byOrder   map[string]int32
 	matched   []bool // ledger entry seen in some statement row (history or D)
-	inScope   []bool // ledger entry counted in this run's tally
+
+	ledgerPaybills map[string]bool // oid_paybill of the merchant's payment entries, once ledgerKnowsPayment needs it
+	inScope        []bool          // ledger entry counted in this run's tally
 }
 
 type slot struct {
@@ -422,14 +424,19 @@ func (r *runner) ledgerKnowsPayment(leg *recon.Row) bool {
 			return true
 		}
 	}
-	for i := range r.in.Ledger {
-		e := &r.in.Ledger[i]
-		if e.Kind == recon.KindPayment && e.OidPaybill != "" && e.OidPaybill == leg.OidPaybill &&
-			(e.OidPartner == "" || e.OidPartner == r.in.Merchant) {
-			return true
+	if r.ledgerPaybills == nil {
+		// Made on the first leg that needs it, not per leg: a first run
+		// can hold thousands of legs of payments from before history,
+		// and the ledger millions of entries.
+		r.ledgerPaybills = map[string]bool{}
+		for i := range r.in.Ledger {
+			e := &r.in.Ledger[i]
+			if e.Kind == recon.KindPayment && e.OidPaybill != "" && (e.OidPartner == "" || e.OidPartner == r.in.Merchant) {
+				r.ledgerPaybills[e.OidPaybill] = true
+			}
 		}
 	}
-	return false
+	return r.ledgerPaybills[leg.OidPaybill]
 }
 
 // compare reports the first of status, amount, fee that disagrees (SPEC

@@ -164,6 +164,26 @@ func TestDailyFindingKinds(t *testing.T) {
 			matched: 1,
 		},
 		{
+			name: "refund whose payment the ledger knows by paybill is not unpaired",
+			in: Input{Files: day(D, row(D, 1, "R1", "1000000000000009", -4000, 5)),
+				Ledger: []recon.Entry{entry(recon.KindRefund, "R1", D, 4000), func() recon.Entry {
+					e := entry(recon.KindPayment, "OLD1", "20231201", 9000)
+					e.OidPaybill = "1000000000000009"
+					return e
+				}()}},
+			matched: 1,
+		},
+		{
+			name: "a paybill in another merchant's payment entry does not pair",
+			in: Input{Files: day(D, row(D, 1, "R1", "1000000000000009", -4000, 5)),
+				Ledger: []recon.Entry{entry(recon.KindRefund, "R1", D, 4000), func() recon.Entry {
+					e := entry(recon.KindPayment, "OLD1", "20231201", 9000)
+					e.OidPaybill, e.OidPartner = "1000000000000009", "201403251000009999"
+					return e
+				}()}},
+			want: []string{"unpaired_refund R1"},
+		},
+		{
 			name: "refunds exceed payment, reported once under the payment",
 			in: Input{Files: day(D, row(D, 1, "R2", "1000000000000001", -5000, 5), row(D, 2, "R3", "1000000000000001", -1000, 5)),
 				History: []recon.Row{row(D1, 1, "A1", "1000000000000001", 10000, 0), row(D1, 2, "R1", "1000000000000001", -6000, 5)},
