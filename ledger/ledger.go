@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/lianlian-recon/reconcile/internal/arena"
 	"github.com/lianlian-recon/reconcile/recon"
 )
 
@@ -126,7 +127,7 @@ type Reader struct {
 	col    [nColumns]int // column → index in the record; -1 when an optional column is absent
 	err    error         // a fatal error, returned again by every later Read
 
-	strs     arena
+	strs     arena.Strings
 	partners map[string]string // oid_partner values seen, to share them
 	partner  string            // the last oid_partner, checked before the map
 	dt       string            // the last dt_order
@@ -157,7 +158,7 @@ func NewReader(r io.Reader) *Reader {
 	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
 		br.Discard(3)
 	}
-	lr := &Reader{br: br, partners: make(map[string]string), seed: maphash.MakeSeed()}
+	lr := &Reader{br: br, partners: make(map[string]string), seed: maphash.MakeSeed(), strs: arena.Strings{Chunk: 16 << 10}}
 	lr.feed.r = lr
 	lr.csv = csv.NewReader(&lr.feed)
 	lr.csv.FieldsPerRecord = -1 // widths are checked per row: a short row is a reject, not the end
@@ -397,15 +398,15 @@ func (r *Reader) read() (recon.Entry, error) {
 // or shares an equal one kept before, so that the entry does not keep the
 // record alive.
 func (r *Reader) own(e *recon.Entry) {
-	e.NoOrder = r.strs.str(e.NoOrder)
+	e.NoOrder = r.strs.Copy(e.NoOrder)
 	if e.DtOrder == r.dt {
 		e.DtOrder = r.dt
 	} else {
-		e.DtOrder = r.strs.str(e.DtOrder)
+		e.DtOrder = r.strs.Copy(e.DtOrder)
 		r.dt = e.DtOrder
 	}
-	e.OrigNoOrder = r.strs.str(e.OrigNoOrder)
-	e.OidPaybill = r.strs.str(e.OidPaybill)
+	e.OrigNoOrder = r.strs.Copy(e.OrigNoOrder)
+	e.OidPaybill = r.strs.Copy(e.OidPaybill)
 	switch v := e.OidPartner; {
 	case v == "":
 	case v == r.partner:
@@ -413,7 +414,7 @@ func (r *Reader) own(e *recon.Entry) {
 	default:
 		p, ok := r.partners[v]
 		if !ok {
-			p = r.strs.str(v)
+			p = r.strs.Copy(v)
 			if len(r.partners) < maxPartners {
 				r.partners[p] = p
 			}
@@ -618,21 +619,8 @@ func compactTime(b *[14]byte, s string) bool {
 		return n
 	}
 	year, month, day := num(0, 4), num(4, 6), num(6, 8)
-	return month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month) &&
+	return month >= 1 && month <= 12 && day >= 1 && day <= recon.DaysIn(year, month) &&
 		num(8, 10) <= 23 && num(10, 12) <= 59 && num(12, 14) <= 59
-}
-
-func daysIn(year, month int) int {
-	switch month {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
 }
 
 // Read reads a whole ledger: the good entries in file order and the
@@ -716,38 +704,6 @@ func countLines(r io.ReaderAt, off, size int64) int64 {
 		}
 	}
 	return n
-}
-
-// arena hands out strings copied into shared chunks: one allocation for
-// hundreds of short values instead of one each, and no value keeps the
-// record it came from alive. The bytes of a chunk up to used are handed
-// out and never written again, so strings may view them (as strings.Builder
-// does); a full chunk is left to the strings cut from it.
-type arena struct {
-	chunk []byte // len(chunk) == arenaChunk
-	used  int
-}
-
-// arenaChunk is the size of a chunk; a value over a quarter of it gets its
-// own allocation, so that little of a chunk is left unused.
-const arenaChunk = 16 << 10
-
-// str returns a copy of s.
-func (a *arena) str(s string) string {
-	n := len(s)
-	if n == 0 {
-		return ""
-	}
-	if n > arenaChunk/4 {
-		return strings.Clone(s)
-	}
-	if len(a.chunk)-a.used < n {
-		a.chunk, a.used = make([]byte, arenaChunk), 0
-	}
-	b := a.chunk[a.used : a.used+n]
-	copy(b, s)
-	a.used += n
-	return unsafe.String(&b[0], n)
 }
 
 // ReadFile reads the ledger file at path; errors name the path.

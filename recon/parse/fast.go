@@ -6,11 +6,11 @@ import (
 	"math/bits"
 	"unicode"
 	"unicode/utf8"
-	"unsafe"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
 
+	"github.com/lianlian-recon/reconcile/internal/arena"
 	"github.com/lianlian-recon/reconcile/recon"
 )
 
@@ -66,9 +66,9 @@ type fastState struct {
 	ids   [numIDs]memo[string]
 	texts [2][numValues - numIDs]memo[textValue] // [gb][field]: the raw bytes differ by encoding
 
-	orders  arena  // no_order and oid_paybill
-	strs    arena  // every other string
-	scratch []byte // a decoded field
+	orders  arena.Strings // no_order and oid_paybill
+	strs    arena.Strings // every other string
+	scratch []byte        // a decoded field
 	rowText []recon.RowText
 }
 
@@ -85,39 +85,6 @@ func (fs *fastState) newRowText() *recon.RowText {
 	t := &fs.rowText[0]
 	fs.rowText = fs.rowText[1:]
 	return t
-}
-
-// arena hands out strings cut from shared chunks: one allocation for
-// a hundred short values instead of one each. The bytes of a chunk up to
-// used are handed out and never written again (so a string may view them,
-// as strings.Builder's do); a full chunk is left to the strings cut from it.
-// The chunk is replaced only when full: filling it stores no pointer, which
-// would cost a write barrier while the collector runs.
-type arena struct {
-	chunk []byte // len(chunk) == arenaChunk
-	used  int
-}
-
-// arenaChunk is the size of a chunk; a longer value gets its own.
-const arenaChunk = 4 << 10
-
-// str returns p and q as one string.
-func (a *arena) str(p, q []byte) string {
-	n := len(p) + len(q)
-	if n == 0 {
-		return ""
-	}
-	if n > arenaChunk/4 {
-		return string(p) + string(q)
-	}
-	if len(a.chunk)-a.used < n {
-		a.chunk, a.used = make([]byte, arenaChunk), 0
-	}
-	b := a.chunk[a.used : a.used+n]
-	copy(b, p)
-	copy(b[len(p):], q)
-	a.used += n
-	return unsafe.String(&b[0], n)
 }
 
 // textValue is the value of a text field (product, pay_method, …) whose
@@ -295,7 +262,7 @@ func (d *DetailReader) fastRow(raw []byte, ascii int, gb bool, lineWarn string) 
 			if !idValid[i](b) {
 				return recon.Row{}, false
 			}
-			v = fs.strs.str(b, nil)
+			v = fs.strs.Join(b, nil)
 			m.set(slot, v, v)
 		}
 		rf.vals[i] = v
@@ -304,7 +271,7 @@ func (d *DetailReader) fastRow(raw []byte, ascii int, gb bool, lineWarn string) 
 		// Fields 12–17 hold nothing a lean row keeps and nothing that can
 		// make a row malformed: clean never fails, and a GB18030 decoder
 		// never does either. Their bytes were judged by lineEncoding.
-		both := fs.orders.str(f[0], f[4])
+		both := fs.orders.Join(f[0], f[4])
 		v := &rf.vals
 		r.File, r.Line = d.name.Name, d.line
 		r.NoOrder, r.OidPaybill = both[:len(f[0])], both[len(f[0]):]
@@ -342,7 +309,7 @@ func (d *DetailReader) fastRow(raw []byte, ascii int, gb bool, lineWarn string) 
 
 	// Order and paybill numbers are unique, and a run keeps them when the
 	// rest of the row is gone: they have an arena of their own.
-	both := fs.orders.str(f[0], f[4])
+	both := fs.orders.Join(f[0], f[4])
 	t := fs.newRowText()
 	v := &rf.vals
 	r.File, r.Line = d.name.Name, d.line
@@ -380,8 +347,8 @@ func (d *DetailReader) text(rf *fields, m *memo[textValue], i int, p []byte, gb 
 		if !ok {
 			return false
 		}
-		tv = textValue{v: fs.strs.str(v, nil), stray: stray}
-		m.set(slot, fs.strs.str(p, nil), tv)
+		tv = textValue{v: fs.strs.Join(v, nil), stray: stray}
+		m.set(slot, fs.strs.Join(p, nil), tv)
 	}
 	rf.vals[i] = tv.v
 	if tv.stray {

@@ -1,5 +1,7 @@
 package parse
 
+import "github.com/lianlian-recon/reconcile/recon"
+
 // Field checks shared by the detail and summary readers. They work on bytes
 // of ASCII text and never allocate: they run for every field of every row.
 // They take a string or the raw bytes of a line alike, so that the detail
@@ -29,19 +31,6 @@ func num[T text](s T, i, j int) int {
 	return n
 }
 
-func daysIn(year, month int) int {
-	switch month {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
-}
-
 // validMonth6 reports a real "yyyymm".
 func validMonth6[T text](s T) bool {
 	if len(s) != 6 || !allDigits(s) {
@@ -57,7 +46,7 @@ func validDate8[T text](s T) bool {
 		return false
 	}
 	y, m, d := num(s, 0, 4), num(s, 4, 6), num(s, 6, 8)
-	return y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= daysIn(y, m)
+	return y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= recon.DaysIn(y, m)
 }
 
 // validTimestamp reports a real "yyyymmdd hh:mm:ss" (SPEC §2.3 fields 3, 10).

@@ -168,7 +168,7 @@ func (d *DetailReader) leanRow(raw []byte) (r recon.Row, ok bool) {
 	if r.Fee, ok = fen(fee); !ok {
 		return recon.Row{}, false
 	}
-	both := fs.orders.str(noOrder, paybill)
+	both := fs.orders.Join(noOrder, paybill)
 	r.File, r.Line = d.name.Name, d.line
 	r.NoOrder, r.OidPaybill = both[:len(noOrder)], both[len(noOrder):]
 	r.Kind = recon.Classify(r.Direction, r.Amount)
@@ -224,7 +224,7 @@ func (d *DetailReader) leanKept(raw []byte, pos int, c *recent, id int) (string,
 		if !idValid[id](v) {
 			return "", 0, false
 		}
-		s = d.fast.strs.str(v, nil)
+		s = d.fast.strs.Join(v, nil)
 		m.set(slot, s, s)
 	}
 	c.add(raw[pos:next], s)
