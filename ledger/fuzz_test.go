@@ -23,8 +23,8 @@ func FuzzRead(f *testing.F) {
 		}
 		for _, e := range entries {
 			if _, ok := recon.ParseKind(e.Kind.String()); !ok || e.NoOrder == "" || e.Amount <= 0 ||
-				len(e.DtOrder) != 14 || !isDigits(e.DtOrder, 14) || (e.HasFee && e.Fee < 0) ||
-				(e.OidPartner != "" && !isDigits(e.OidPartner, 18)) ||
+				len(e.DtOrder) != 14 || !recon.IsDigits(e.DtOrder, 14) || (e.HasFee && e.Fee < 0) ||
+				(e.OidPartner != "" && !recon.IsDigits(e.OidPartner, 18)) ||
 				(e.Kind == recon.KindRefund && e.OrigNoOrder == "") {
 				t.Errorf("entry breaks an invariant: %+v", e)
 			}

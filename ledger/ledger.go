@@ -538,7 +538,7 @@ func (r *Reader) entry(rec []string) (recon.Entry, error) {
 	}
 	e.OidPaybill = cell(colOidPaybill)
 	v = cell(colOidPartner)
-	if v != "" && !isDigits(v, 18) {
+	if v != "" && !recon.IsDigits(v, 18) {
 		return bad(colOidPartner, v, fmt.Errorf("%w: want 18 digits", ErrInvalid))
 	}
 	e.OidPartner = v
@@ -563,18 +563,6 @@ func width(rec []string, header int) int {
 		n--
 	}
 	return n
-}
-
-func isDigits(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // normaliseTime accepts "YYYYMMDDHHMMSS" or "YYYY-MM-DD HH:MM:SS" naming a

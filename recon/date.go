@@ -14,3 +14,17 @@ func DaysIn(year, month int) int {
 	}
 	return 31
 }
+
+// IsDigits reports whether s is exactly n ASCII digits (a merchant number,
+// a compact time).
+func IsDigits(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -28,13 +28,13 @@ var errCheck = errors.New("refused by the schema's CHECK constraints")
 func checkEntry(e *recon.Entry) error {
 	bad := func(col, v string) error { return fmt.Errorf("%s %q: %w", col, v, errCheck) }
 	switch {
-	case e.OidPartner != "" && !digits(e.OidPartner, 18):
+	case e.OidPartner != "" && !recon.IsDigits(e.OidPartner, 18):
 		return bad("oid_partner", e.OidPartner)
 	case !validKind(e.Kind):
 		return bad("kind", e.Kind.String())
 	case e.NoOrder == "" || sqliteLength(e.NoOrder) > 32:
 		return bad("no_order", e.NoOrder)
-	case !digits(e.DtOrder, 14):
+	case !recon.IsDigits(e.DtOrder, 14):
 		return bad("dt_order", e.DtOrder)
 	case e.Amount <= 0:
 		return bad("amount", e.Amount.String())
@@ -67,19 +67,6 @@ func checkFileName(n recon.FileName) error {
 
 func validKind(k recon.Kind) bool {
 	return k == recon.KindPayment || k == recon.KindRefund || k == recon.KindPayout
-}
-
-// digits reports whether s is exactly n ASCII digits.
-func digits(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // sqliteLength is SQLite's length() of a TEXT value: the characters

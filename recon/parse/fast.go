@@ -387,19 +387,7 @@ func splitRaw(s []byte, pstart, pend *[maxParts]int) (n int, more bool) {
 			m &= m - 1
 		}
 	}
-	for ; i < len(s); i++ {
-		if s[i] == ',' {
-			if n == maxParts-1 {
-				more = true
-				break
-			}
-			pend[n] = i
-			n++
-			pstart[n] = i + 1
-		}
-	}
-	pend[n] = len(s)
-	return n + 1, more
+	return splitFrom(s, i, n, pstart, pend)
 }
 
 // splitParts finds the comma-separated parts of s: part k is
@@ -407,7 +395,14 @@ func splitRaw(s []byte, pstart, pend *[maxParts]int) (n int, more bool) {
 // and whether the last part still holds commas.
 func splitParts[T text](s T, pstart, pend *[maxParts]int) (n int, more bool) {
 	pstart[0] = 0
-	for i := 0; i < len(s); i++ {
+	return splitFrom(s, 0, 0, pstart, pend)
+}
+
+// splitFrom goes on splitting s from byte i, with n parts ended so far
+// (and part n started), as splitParts does.
+func splitFrom[T text](s T, i, n int, pstart, pend *[maxParts]int) (int, bool) {
+	more := false
+	for ; i < len(s); i++ {
 		if s[i] == ',' {
 			if n == maxParts-1 {
 				more = true

@@ -157,11 +157,7 @@ func ScanFileLean(path string, fn func(*recon.Row) error, restart func() error) 
 }
 
 func scanFile(path string, lean bool, fn func(*recon.Row) error, restart func() error) (*recon.StatementFile, error) {
-	name := filepath.Base(path)
-	if _, err := ParseName(name); err != nil {
-		return nil, err // before opening: an unknown file is not read at all
-	}
-	f, err := os.Open(path)
+	f, name, err := open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -169,13 +165,20 @@ func scanFile(path string, lean bool, fn func(*recon.Row) error, restart func() 
 	return scan(f, name, lean, fn, restart)
 }
 
-// ReadFile is Read of the file at path, named by its base name.
-func ReadFile(path string) (*recon.StatementFile, error) {
+// open opens the statement file at path and returns its base name; an
+// unknown name is refused before the file is opened at all.
+func open(path string) (*os.File, string, error) {
 	name := filepath.Base(path)
 	if _, err := ParseName(name); err != nil {
-		return nil, err // before opening: an unknown file is not read at all
+		return nil, "", err
 	}
 	f, err := os.Open(path)
+	return f, name, err
+}
+
+// ReadFile is Read of the file at path, named by its base name.
+func ReadFile(path string) (*recon.StatementFile, error) {
+	f, name, err := open(path)
 	if err != nil {
 		return nil, err
 	}
