@@ -63,12 +63,14 @@ CREATE INDEX IF NOT EXISTS file_changes_name ON file_changes (name, id);
 -- Good detail rows of JYMX and FKMX files, daily and monthly (SPEC §2.3),
 -- one per physical line. Field numbers are the seed's.
 --
--- Indexes: only (file_id, line), which the cascade delete, File() and the
--- in-order streaming of StatementRows need. Pairing (SPEC §2.4) and matching
--- (SPEC §4) run in memory over every stored row of the merchant, streamed
--- once, so an index on no_order or oid_paybill would not be used by the
--- program and would slow the bulk insert of a large file; add one if you
--- query these columns by hand often.
+-- Indexes: here only (file_id, line), which the cascade delete, File() and
+-- the in-order streaming of StatementRows need. A run reads its window's
+-- files whole and looks older rows up by no_order and oid_paybill; the
+-- store creates the indexes for that (statement_rows_no_order,
+-- statement_rows_oid_paybill, and two on ledger_entries: see
+-- historyIndexesSQL in store/history.go) once it holds history before a
+-- run's window, for they slow every bulk insert and a young store has no
+-- use for them.
 CREATE TABLE IF NOT EXISTS statement_rows (
     file_id       INTEGER NOT NULL REFERENCES statement_files (id) ON DELETE CASCADE,
     line          INTEGER NOT NULL,          -- 1-based physical line in the file
@@ -153,7 +155,8 @@ CREATE TABLE IF NOT EXISTS summaries (
 -- NOT GLOB '*[^0-9]*', which costs a second of CPU per million inserts.
 -- The program's own bulk writes check the same rules in Go first and run
 -- with PRAGMA ignore_check_constraints (they cost SQLite more than the
--- insert); every other writer is checked by SQLite.
+-- insert); every other writer is checked by SQLite. Once the store holds
+-- history, it adds indexes on dt_order and oid_paybill (see statement_rows).
 CREATE TABLE IF NOT EXISTS ledger_entries (
     oid_partner   TEXT    NOT NULL DEFAULT ''
                   CHECK (oid_partner = '' OR oid_partner GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]'), -- '' or 18 digits

@@ -3,6 +3,8 @@ package job
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -276,5 +278,202 @@ func TestChangedBetweenReads(t *testing.T) {
 	l.storedSHA = "aaa"
 	if err := l.stored(); err != nil {
 		t.Errorf("stored() of the same bytes = %v", err)
+	}
+}
+
+// TestScopedSameAsEverything: four days in a row, with refunds of earlier
+// days' payments and planted findings, each run with its ledger file:
+// matching only what match.Scope chooses decides what matching everything
+// stored decides, day after day.
+func TestScopedSameAsEverything(t *testing.T) {
+	for _, window := range []int{1, 2} {
+		t.Run(fmt.Sprint("window ", window), func(t *testing.T) { testScopedSameAsEverything(t, window) })
+	}
+}
+
+func testScopedSameAsEverything(t *testing.T, window int) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	days := []string{"20240310", "20240311", "20240312", "20240313"}
+	// Every later day refunds the first day's refundable payments in full
+	// again, under new refund numbers, beyond the window from the third
+	// day on: legs pair with payments, and add to legs, of days the window
+	// does not reach, and exceed them.
+	var first []gen.Refundable
+	for i, d := range days {
+		var again []gen.Refundable
+		for _, r := range first {
+			if i > 1 {
+				r.NoOrder += string(rune('a' + i))
+			}
+			again = append(again, r)
+		}
+		p, err := gen.Write(src, filepath.Join(dir, "ledger_"+d+".csv"), gen.Config{Merchant: merchant, Date: d,
+			Payments: 3000, RefundRate: 0.05, Payouts: 20, GBK: i%2 == 0, Seed: int64(10 + i), LedgerFindings: 30,
+			RefundOf: again})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = p.Refundable
+		}
+		if i > 0 {
+			// The entry of one of the day's payments was imported the
+			// day before, with no merchant number, and dated the day
+			// before the window: only a look-up by number finds it.
+			moveEntry(t, filepath.Join(dir, "ledger_"+d+".csv"), filepath.Join(dir, "ledger_"+days[i-1]+".csv"),
+				p.Refundable[0].NoOrder, match.AddDays(d, -window-1)+"235959")
+		}
+	}
+	ctx := context.Background()
+	jobs := map[bool]*Job{}
+	for _, unscoped := range []bool{false, true} {
+		st, err := store.Open(filepath.Join(dir, fmt.Sprintf("unscoped-%v.db", unscoped)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		jobs[unscoped] = &Job{Store: st, Source: fetch.Dir{Path: src}, Out: filepath.Join(dir, fmt.Sprint(unscoped)),
+			Options: match.Options{Window: window}, Now: func() time.Time { return time.Date(2024, 3, 14, 9, 0, 0, 0, Shanghai) },
+			unscoped: unscoped}
+	}
+	exceeded := 0
+	for _, d := range days {
+		var res [2]*recon.Result
+		for i, unscoped := range []bool{false, true} {
+			j := jobs[unscoped]
+			j.Import = &Import{Load: func() ([]recon.Entry, error) {
+				entries, _, err := ledger.ReadFile(filepath.Join(dir, "ledger_"+d+".csv"))
+				return entries, err
+			}}
+			r, err := j.Daily(ctx, merchant, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res[i] = r
+		}
+		got, want := res[0], res[1]
+		if len(want.Findings) == 0 || len(want.Pending) == 0 {
+			c := map[recon.FindingKind]int{}
+			for _, f := range want.Findings {
+				c[f.Kind]++
+			}
+			t.Fatalf("%s: %d findings %v, %d pending: the day tests too little", d, len(want.Findings), c, len(want.Pending))
+		}
+		if !reflect.DeepEqual(got.Findings, want.Findings) || !reflect.DeepEqual(got.Pending, want.Pending) ||
+			!reflect.DeepEqual(got.Statement, want.Statement) || !reflect.DeepEqual(got.Ledger, want.Ledger) ||
+			!reflect.DeepEqual(got.Totals, want.Totals) {
+			t.Errorf("%s: scoped %d findings %d pending %+v %+v; everything %d findings %d pending %+v %+v", d,
+				len(got.Findings), len(got.Pending), got.Statement, got.Ledger,
+				len(want.Findings), len(want.Pending), want.Statement, want.Ledger)
+		}
+		for _, f := range got.Findings {
+			if f.Kind == recon.RefundExceedsPayment {
+				exceeded++
+			}
+		}
+	}
+	if exceeded == 0 {
+		t.Error("no refund_exceeds_payment over four days: the legs of earlier days were not tested")
+	}
+}
+
+// moveEntry moves the payment entry noOrder from the ledger CSV at path
+// (as gen writes it) to the one at to, dated dt and naming no merchant.
+func moveEntry(t *testing.T, path, to, noOrder, dt string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	cols := strings.Split(lines[0], ",")
+	at := func(name string) int {
+		i := slices.Index(cols, name)
+		if i < 0 {
+			t.Fatalf("%s: no column %s", path, name)
+		}
+		return i
+	}
+	for i, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		if len(f) == len(cols) && f[at("kind")] == "payment" && f[at("no_order")] == noOrder {
+			f[at("dt_order")], f[at("oid_partner")] = dt, ""
+			if err := os.WriteFile(path, []byte(strings.Join(slices.Delete(lines, i+1, i+2), "\n")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			o, err := os.OpenFile(to, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer o.Close()
+			if _, err := o.WriteString(strings.Join(f, ",") + "\n"); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("%s: no payment entry %s", path, noOrder)
+}
+
+// TestChosenIsOverlayFiltered: chosen gives what overlay gives, less the
+// entries keep refuses, in the same order, on random ledgers.
+func TestChosenIsOverlayFiltered(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	partners := []string{"", merchant, "209999999999999999"}
+	kinds := []recon.Kind{recon.KindPayment, recon.KindRefund, recon.KindPayout}
+	random := func() []recon.Entry {
+		seen := map[string]bool{}
+		var out []recon.Entry
+		for range rnd.IntN(30) {
+			e := recon.Entry{OidPartner: partners[rnd.IntN(3)], Kind: kinds[rnd.IntN(3)], NoOrder: fmt.Sprint("N", rnd.IntN(12)),
+				DtOrder: fmt.Sprintf("202403%02d100000", 1+rnd.IntN(5)), Amount: recon.Fen(1 + rnd.IntN(3)), Status: recon.StatusSuccess}
+			if k := e.OidPartner + e.Kind.String() + e.NoOrder; !seen[k] {
+				seen[k] = true
+				out = append(out, e)
+			}
+		}
+		slices.SortFunc(out, recon.CompareEntries)
+		return out
+	}
+	for i := range 5000 {
+		stored, imp := random(), random()
+		stored = slices.DeleteFunc(stored, func(e recon.Entry) bool { return e.OidPartner == partners[2] }) // as LedgerEntries reads them
+		keep := func(e *recon.Entry) bool { return e.Amount != 2 }
+		var want []recon.Entry
+		for _, e := range overlay(stored, imp, merchant) {
+			if keep(&e) {
+				want = append(want, e)
+			}
+		}
+		if got := chosen(stored, imp, merchant, keep); !reflect.DeepEqual(got, want) && len(got)+len(want) > 0 {
+			t.Fatalf("case %d: chosen\n%+v\nwant\n%+v\nstored %+v\nimport %+v", i, got, want, stored, imp)
+		}
+	}
+}
+
+// TestMergeEntries: mergeEntries is sorting both lists together and
+// dropping the repeats, on random lists that share entries.
+func TestMergeEntries(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 6))
+	for i := range 2000 {
+		var pool []recon.Entry
+		for n := range rnd.IntN(12) {
+			pool = append(pool, recon.Entry{OidPartner: []string{"", merchant}[rnd.IntN(2)], Kind: recon.KindPayment,
+				NoOrder: fmt.Sprint("N", n), DtOrder: fmt.Sprintf("202403%02d100000", 1+rnd.IntN(3)), Amount: 1})
+		}
+		slices.SortFunc(pool, recon.CompareEntries)
+		pick := func() []recon.Entry {
+			return slices.DeleteFunc(slices.Clone(pool), func(recon.Entry) bool { return rnd.IntN(2) == 0 })
+		}
+		a, b := pick(), pick()
+		want := slices.CompactFunc(slices.SortedFunc(slices.Values(append(slices.Clone(a), b...)), recon.CompareEntries),
+			func(x, y recon.Entry) bool { return recon.CompareEntries(x, y) == 0 })
+		if got := mergeEntries(a, b); !slices.Equal(got, want) {
+			t.Fatalf("case %d: mergeEntries(%v, %v) = %v, want %v", i, a, b, got, want)
+		}
 	}
 }

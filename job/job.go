@@ -55,6 +55,10 @@ type Job struct {
 	// (reconcile run --ledger): Daily stores it (see Import) and matches
 	// against the ledger as it is once stored.
 	Import *Import
+
+	// unscoped hands matching every stored row and entry instead of those
+	// match.Scope chooses: the tests compare the two.
+	unscoped bool
 }
 
 // Import is a ledger file to store as part of a daily run. Storing a
@@ -508,6 +512,12 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (result *recon.R
 	start := j.now()
 	used := map[string]bool{}
 	var files []*loaded
+	// Before anything is written: a store that holds history before the
+	// window and lacks the indexes scoped looks it up by gets them now,
+	// once.
+	if err := j.Store.IndexHistory(ctx, match.AddDays(date, -j.Options.Window)); err != nil {
+		return nil, err
+	}
 	// D's files are stored in the background while the run reads the
 	// ledger and history and matches; every store is done before the
 	// result is (and before Daily returns, whatever happens).
@@ -604,31 +614,19 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (result *recon.R
 		}
 	}
 
-	// The ledger as stored before this run's import, if it is not done
-	// yet (or after it: the overlay gives the same either way).
-	ledger, err := j.Store.LedgerEntries(ctx, merchant)
-	if err != nil {
-		return nil, err
+	var day []*recon.StatementFile
+	for _, l := range files {
+		day = append(day, l.file)
 	}
+	in := match.Input{Merchant: merchant, Date: date, Files: day, HistoryStart: historyStart, MissingDays: missing}
+	// The ledger as stored before this run's import, if it is not done
+	// yet (or after it: the overlay gives the same either way), overlaid
+	// with the import once it is read.
 	if err := ledgerRead(); err != nil {
 		return nil, err
 	}
-	if j.Import != nil {
-		ledger = overlay(ledger, j.Import.Entries, merchant)
-	}
-	var history []recon.Row
-	err = j.Store.StatementRows(ctx, merchant, match.AddDays(date, -1), func(_ string, r recon.Row) error {
-		history = append(history, r)
-		return nil
-	})
-	if err != nil {
+	if err := j.scoped(ctx, &in); err != nil {
 		return nil, err
-	}
-
-	in := match.Input{Merchant: merchant, Date: date, History: history, Ledger: ledger,
-		HistoryStart: historyStart, MissingDays: missing}
-	for _, l := range files {
-		in.Files = append(in.Files, l.file)
 	}
 	out := match.Daily(in, j.Options)
 	w.wait()
@@ -658,6 +656,200 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (result *recon.R
 	j.log().Info("reconciled", "merchant", merchant, "date", date, "findings", len(res.Findings),
 		"pending", len(res.Pending), "took", j.now().Sub(start).Round(time.Millisecond).String())
 	return res, nil
+}
+
+// scoped fills in.History and in.Ledger with the stored rows before D and
+// the ledger entries, as stored overlaid with the import, that can change
+// what the run decides (match.Scope): a run keeps what its day needs, not
+// every row and entry of every day stored before it.
+//
+// What the window reaches (statement files and entries dated from
+// D - window on) a run mostly needs, and reads whole. Of everything older
+// it needs a few rows and entries, which the store looks up by number in
+// its history indexes (Store.HistoryRows, LedgerFor): so a run's time and
+// memory are those of its window, however long the history.
+func (j *Job) scoped(ctx context.Context, in *match.Input) error {
+	from, before := match.AddDays(in.Date, -j.Options.Window), match.AddDays(in.Date, -1)
+	if j.unscoped || in.HistoryStart >= from {
+		// No history before the window: everything stored is what the
+		// window reaches, which scoped would read whole anyway.
+		return j.everything(ctx, in)
+	}
+	indexed, err := j.Store.HistoryIndexed(ctx)
+	if err != nil {
+		return err
+	}
+	if !indexed {
+		// IndexHistory indexes a store that holds history before the
+		// window; this one had none when the run began (it stored its
+		// window itself): a few days, read whole.
+		return j.everything(ctx, in)
+	}
+	scope := match.NewScope(in.Files, in.Date, in.HistoryStart, j.Options)
+	older := match.AddDays(from, -1)
+	var window []recon.Row
+	if err := j.Store.StatementRowsFrom(ctx, in.Merchant, from, before, func(_ string, r recon.Row) error {
+		scope.Named(&r)
+		window = append(window, r)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if refs := scope.Refs(); len(refs) > 0 {
+		// Up to D - 1, the window again included: Named is idempotent,
+		// and it must see every stored payment a leg of D names.
+		if err := j.Store.HistoryRows(ctx, in.Merchant, before, refs, refs, func(r recon.Row) error {
+			scope.Named(&r)
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	ledger, err := j.scopedLedger(ctx, in.Merchant, from, scope)
+	if err != nil {
+		return err
+	}
+	var history []recon.Row
+	noOrders, paybills := scope.RowNumbers()
+	if err := j.Store.HistoryRows(ctx, in.Merchant, older, noOrders, paybills, func(r recon.Row) error {
+		if scope.Row(&r) {
+			history = append(history, r)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for i := range window { // after the older rows: StatementRows' order
+		if scope.Row(&window[i]) {
+			history = append(history, window[i])
+		}
+	}
+	in.History, in.Ledger = history, ledger
+	return nil
+}
+
+// everything fills in.History and in.Ledger with every stored row before
+// D and every entry, as the run did before match.Scope: the reference the
+// tests hold scoped to.
+func (j *Job) everything(ctx context.Context, in *match.Input) error {
+	ledger, err := j.Store.LedgerEntries(ctx, in.Merchant)
+	if err != nil {
+		return err
+	}
+	if j.Import != nil {
+		ledger = overlay(ledger, j.Import.Entries, in.Merchant)
+	}
+	var history []recon.Row
+	if err := j.Store.StatementRows(ctx, in.Merchant, match.AddDays(in.Date, -1), func(_ string, r recon.Row) error {
+		history = append(history, r)
+		return nil
+	}); err != nil {
+		return err
+	}
+	in.History, in.Ledger = history, ledger
+	return nil
+}
+
+// scopedLedger returns the entries of merchant's ledger that can change
+// what the run decides: as stored, overlaid with the import, if any, once
+// it has been read. The entries dated from from on are read whole.
+func (j *Job) scopedLedger(ctx context.Context, merchant, from string, scope *match.Scope) ([]recon.Entry, error) {
+	var imp []recon.Entry
+	if j.Import != nil {
+		imp = j.Import.Entries
+	}
+	window, err := j.Store.LedgerFrom(ctx, merchant, from)
+	if err != nil {
+		return nil, err
+	}
+	for _, list := range [][]recon.Entry{window, imp} {
+		for i := range list {
+			scope.Dated(list[i].Kind, list[i].NoOrder, list[i].DtOrder)
+		}
+	}
+	keys, paybills := scope.EntryNumbers()
+	stored, err := j.Store.LedgerFor(ctx, merchant, from, keys, paybills)
+	if err != nil {
+		return nil, err
+	}
+	stored = mergeEntries(stored, window)
+	ledger := chosen(stored, imp, merchant, scope.Entry)
+	if need := scope.Origs(ledger); len(need) > 0 {
+		more, err := j.Store.LedgerFor(ctx, merchant, from, map[recon.Kind][]string{recon.KindPayment: need}, nil)
+		if err != nil {
+			return nil, err
+		}
+		stored = mergeEntries(stored, more)
+		ledger = chosen(stored, imp, merchant, scope.Entry)
+	}
+	return ledger, nil
+}
+
+// mergeEntries is the entries of a and b, both in the store's order
+// (recon.CompareEntries), in that order, an entry in both once.
+func mergeEntries(a, b []recon.Entry) []recon.Entry {
+	out := make([]recon.Entry, 0, len(a)+len(b))
+	for len(a) > 0 || len(b) > 0 {
+		c := -1
+		switch {
+		case len(a) == 0:
+			c = 1
+		case len(b) > 0:
+			c = recon.CompareEntries(a[0], b[0])
+		}
+		if c <= 0 {
+			out = append(out, a[0])
+			a = a[1:]
+		} else {
+			out = append(out, b[0])
+		}
+		if c >= 0 {
+			b = b[1:]
+		}
+	}
+	return out
+}
+
+// chosen is overlay(stored, imp, merchant) with only the entries keep
+// accepts, made in one pass: stored and imp are in the store's order, and
+// so is what it returns.
+func chosen(stored, imp []recon.Entry, merchant string, keep func(*recon.Entry) bool) []recon.Entry {
+	type key struct {
+		partner string
+		kind    recon.Kind
+		noOrder string
+	}
+	imported := make(map[key]struct{}, len(imp)) // a stored entry with one of these keys is replaced
+	for _, e := range imp {
+		imported[key{e.OidPartner, e.Kind, e.NoOrder}] = struct{}{}
+	}
+	replaced := func(e *recon.Entry) bool {
+		if len(imported) == 0 {
+			return false
+		}
+		_, ok := imported[key{e.OidPartner, e.Kind, e.NoOrder}]
+		return ok
+	}
+	out := make([]recon.Entry, 0, len(imp)+len(stored))
+	i, k := 0, 0
+	for {
+		for i < len(imp) && !(keep(&imp[i]) && (imp[i].OidPartner == "" || imp[i].OidPartner == merchant)) {
+			i++
+		}
+		for k < len(stored) && (replaced(&stored[k]) || !keep(&stored[k])) {
+			k++
+		}
+		switch {
+		case i == len(imp) && k == len(stored):
+			return out
+		case k == len(stored) || i < len(imp) && recon.CompareEntries(imp[i], stored[k]) <= 0:
+			out = append(out, imp[i])
+			i++
+		default:
+			out = append(out, stored[k])
+			k++
+		}
+	}
 }
 
 // finish stamps the run time, stores the result and writes the reports.

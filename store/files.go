@@ -614,12 +614,12 @@ func (s *Store) HasDaily(ctx context.Context, merchant, date string) (bool, erro
 const statementRowsSQL = `SELECT f.id, json_array(r.line, r.no_order, r.oid_partner, r.busi_partner,
 		r.oid_paybill, r.settle_date, r.amount, r.direction, r.status, r.fee, r.kind)
 	FROM statement_files f JOIN statement_rows r ON r.file_id = f.id
-	WHERE f.merchant = ?1 AND f.monthly = 0 AND f.kind IN ('JYMX', 'FKMX') AND f.date <= ?2
+	WHERE f.merchant = ?1 AND f.monthly = 0 AND f.kind IN ('JYMX', 'FKMX') AND f.date BETWEEN ?3 AND ?2
 	ORDER BY f.date, f.kind DESC, f.name, r.line`
 
 // statementFilesSQL lists the files whose rows statementRowsSQL streams.
 const statementFilesSQL = `SELECT id, date, name FROM statement_files
-	WHERE merchant = ?1 AND monthly = 0 AND kind IN ('JYMX', 'FKMX') AND date <= ?2`
+	WHERE merchant = ?1 AND monthly = 0 AND kind IN ('JYMX', 'FKMX') AND date BETWEEN ?3 AND ?2`
 
 // StatementRows calls fn for every good row of every stored daily detail
 // file (JYMX and FKMX) named for merchant whose date is <= upTo
@@ -633,8 +633,13 @@ const statementFilesSQL = `SELECT id, date, name FROM statement_files
 // neighbouring rows, a few allocations per thousand rows. An error from fn
 // stops the walk and is returned as is.
 func (s *Store) StatementRows(ctx context.Context, merchant, upTo string, fn func(fileDate string, r recon.Row) error) error {
+	return s.StatementRowsFrom(ctx, merchant, "", upTo, fn)
+}
+
+// StatementRowsFrom is StatementRows of the files dated from from to upTo.
+func (s *Store) StatementRowsFrom(ctx context.Context, merchant, from, upTo string, fn func(fileDate string, r recon.Row) error) error {
 	var fnErr error
-	err := s.statementRows(ctx, merchant, upTo, func(date string, r recon.Row) error {
+	err := s.statementRows(ctx, merchant, from, upTo, func(date string, r recon.Row) error {
 		if err := fn(date, r); err != nil {
 			fnErr = err
 			return err
@@ -650,7 +655,7 @@ func (s *Store) StatementRows(ctx context.Context, merchant, upTo string, fn fun
 	return nil
 }
 
-func (s *Store) statementRows(ctx context.Context, merchant, upTo string, fn func(fileDate string, r recon.Row) error) error {
+func (s *Store) statementRows(ctx context.Context, merchant, from, upTo string, fn func(fileDate string, r recon.Row) error) error {
 	conn, done, err := s.snapshot(ctx)
 	if err != nil {
 		return err
@@ -658,7 +663,7 @@ func (s *Store) statementRows(ctx context.Context, merchant, upTo string, fn fun
 	defer done()
 	type fileInfo struct{ date, name string }
 	files := map[int64]fileInfo{}
-	fr, err := conn.QueryContext(ctx, statementFilesSQL, merchant, upTo)
+	fr, err := conn.QueryContext(ctx, statementFilesSQL, merchant, upTo, from)
 	if err != nil {
 		return err
 	}
@@ -679,7 +684,7 @@ func (s *Store) statementRows(ctx context.Context, merchant, upTo string, fn fun
 	// name) order and the primary key of statement_rows their lines in
 	// order, so SQLite streams without sorting; "kind DESC" puts JYMX
 	// before FKMX.
-	rows, err := conn.QueryContext(ctx, statementRowsSQL, merchant, upTo)
+	rows, err := conn.QueryContext(ctx, statementRowsSQL, merchant, upTo, from)
 	if err != nil {
 		return err
 	}

@@ -248,9 +248,18 @@ func TestStatementRows(t *testing.T) {
 		}
 	}
 
+	var from []seen
+	err := s.StatementRowsFrom(ctx, merchant, "20240102", "20240103", func(date string, r recon.Row) error {
+		from = append(from, seen{date, r.File, r.NoOrder})
+		return nil
+	})
+	if want := []seen{{"20240102", j2, "foreign"}, {"20240102", j2, "b3"}, {"20240103", j3, "c"}}; err != nil || !reflect.DeepEqual(from, want) {
+		t.Errorf("StatementRowsFrom(20240102, 20240103) = %v, %v\nwant %v", from, err, want)
+	}
+
 	stop := errors.New("stop")
 	n := 0
-	err := s.StatementRows(ctx, merchant, "20991231", func(string, recon.Row) error {
+	err = s.StatementRows(ctx, merchant, "20991231", func(string, recon.Row) error {
 		n++
 		return stop
 	})
@@ -290,7 +299,7 @@ func TestStatementRows(t *testing.T) {
 // StatementRows must stream in index order, not sort every stored row.
 func TestStatementRowsPlanDoesNotSort(t *testing.T) {
 	s := openTest(t)
-	rows, err := s.DB().Query("EXPLAIN QUERY PLAN "+statementRowsSQL, merchant, "20240101")
+	rows, err := s.DB().Query("EXPLAIN QUERY PLAN "+statementRowsSQL, merchant, "20240101", "20231231")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -278,14 +278,28 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 // files), and their texts are copied into shared blocks rather than one
 // allocation each.
 func (s *Store) LedgerEntries(ctx context.Context, merchant string) ([]recon.Entry, error) {
-	out, err := s.ledgerEntries(ctx, merchant)
+	out, err := s.ledgerEntries(ctx, merchant, "")
 	if err != nil {
 		return nil, fmt.Errorf("ledger of %s: %w", merchant, err)
 	}
 	return out, nil
 }
 
-func (s *Store) ledgerEntries(ctx context.Context, merchant string) ([]recon.Entry, error) {
+// LedgerFrom is LedgerEntries of the entries dated from from ("yyyymmdd")
+// on, read by the history index on dt_order (HistoryIndexed).
+func (s *Store) LedgerFrom(ctx context.Context, merchant, from string) ([]recon.Entry, error) {
+	out, err := s.ledgerEntries(ctx, merchant, from)
+	if err != nil {
+		return nil, fmt.Errorf("ledger of %s from %s: %w", merchant, from, err)
+	}
+	return out, nil
+}
+
+// ledgerFromSQL selects LedgerFrom's entries; "+" keeps SQLite from the
+// primary key, so that it takes the index on dt_order.
+const ledgerFromSQL = `SELECT ` + entryJSON + ` FROM ledger_entries WHERE +oid_partner IN (?1, '') AND dt_order >= ?2`
+
+func (s *Store) ledgerEntries(ctx context.Context, merchant, from string) ([]recon.Entry, error) {
 	// One read transaction: the count and the rows see the same snapshot.
 	conn, done, err := s.snapshot(ctx)
 	if err != nil {
@@ -293,12 +307,16 @@ func (s *Store) ledgerEntries(ctx context.Context, merchant string) ([]recon.Ent
 	}
 	defer done()
 	var n int
-	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM ledger_entries WHERE oid_partner IN (?, '')",
-		merchant).Scan(&n); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM ledger_entries WHERE +oid_partner IN (?, '') AND dt_order >= ?",
+		merchant, from).Scan(&n); err != nil {
 		return nil, err
 	}
 	// One JSON array per entry rather than nine columns: see jsonrow.go.
-	rows, err := conn.QueryContext(ctx, `SELECT `+entryJSON+` FROM ledger_entries WHERE +oid_partner IN (?, '')`, merchant)
+	q, args := `SELECT `+entryJSON+` FROM ledger_entries WHERE +oid_partner IN (?, '')`, []any{merchant}
+	if from != "" {
+		q, args = ledgerFromSQL, append(args, from)
+	}
+	rows, err := conn.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/lianlian-recon/reconcile/recon"
@@ -167,5 +168,70 @@ func TestLedgerEntriesWrittenAsBlobs(t *testing.T) {
 	}
 	if c != (LedgerCounts{Unchanged: 1}) {
 		t.Errorf("import of the same entry: %+v, want 1 unchanged", c)
+	}
+}
+
+// TestLedgerReadsForAScope: the reads by which a run looks up only the
+// entries that can matter to it.
+func TestLedgerReadsForAScope(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	mk := func(partner string, kind recon.Kind, no, dt string) recon.Entry {
+		return recon.Entry{OidPartner: partner, Kind: kind, NoOrder: no, DtOrder: dt, Amount: 100, Status: recon.StatusSuccess,
+			OidPaybill: "PB" + no}
+	}
+	all := []recon.Entry{
+		mk("", recon.KindPayment, "P1", "20240101120000"),
+		mk(merchant, recon.KindPayment, "P1", "20240109000000"),
+		mk(other, recon.KindPayment, "P1", "20240110000000"),
+		mk("", recon.KindRefund, "R1", "20240108235959"),
+		mk("", recon.KindPayment, "P2", "20240110080000"),
+	}
+	if _, err := s.UpsertLedger(ctx, all); err != nil {
+		t.Fatal(err)
+	}
+
+	from, err := s.LedgerFrom(ctx, merchant, "20240109")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []recon.Entry{all[1], all[4]}; !reflect.DeepEqual(from, want) {
+		t.Errorf("LedgerFrom = %+v, want %+v", from, want)
+	}
+
+	// Not stored: LedgerFor finds each of them once, by key or payment
+	// paybill, for merchant and for no partner only, dated before its
+	// bound.
+	for _, tc := range []struct {
+		keys     map[recon.Kind][]string
+		paybills []string
+		want     []recon.Entry
+	}{
+		{map[recon.Kind][]string{recon.KindPayment: {"P2", "R1", "P1", "none"}}, nil, []recon.Entry{all[0], all[1], all[4]}},
+		{map[recon.Kind][]string{recon.KindRefund: {"R1", "P1"}}, nil, []recon.Entry{all[3]}},
+		{nil, []string{"PBP1", "PBR1", ""}, []recon.Entry{all[0], all[1]}},
+		{map[recon.Kind][]string{recon.KindPayment: {"P1"}, recon.KindRefund: {"R1"}}, []string{"PBP1", "PBP2"},
+			[]recon.Entry{all[0], all[3], all[1], all[4]}},
+		{nil, nil, nil},
+	} {
+		got, err := s.LedgerFor(ctx, merchant, "20240111", tc.keys, tc.paybills)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("LedgerFor(%v, %q) =\n%+v\nwant\n%+v", tc.keys, tc.paybills, got, tc.want)
+		}
+		// Before 20240109: the same, less the entries dated from then on.
+		got, err = s.LedgerFor(ctx, merchant, "20240109", tc.keys, tc.paybills)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := slices.DeleteFunc(slices.Clone(tc.want), func(e recon.Entry) bool { return e.DtOrder >= "20240109" })
+		if len(want) == 0 {
+			want = nil
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("LedgerFor(before 20240109, %v, %q) =\n%+v\nwant\n%+v", tc.keys, tc.paybills, got, want)
+		}
 	}
 }

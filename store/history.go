@@ -1,0 +1,294 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/lianlian-recon/reconcile/recon"
+)
+
+// A run for D does not read every stored row and entry: it looks up those
+// that can change its decisions (match.Scope) by number, so that its memory
+// and time are those of its day, not of every day stored before it. The
+// look-ups need these indexes. They are not in schema.sql because they cost
+// every bulk write (measured on a million rows: about +1.2 s to store a
+// statement file, +2 s to import a ledger file) and a store without
+// history beyond a run's window never uses them: IndexHistory creates
+// them once the store holds such history, which a run calls before it
+// writes, when building them from the rows there is cheaper than keeping
+// them up to date row by row.
+const historyIndexesSQL = `
+CREATE INDEX IF NOT EXISTS statement_rows_no_order ON statement_rows (no_order);
+CREATE INDEX IF NOT EXISTS statement_rows_oid_paybill ON statement_rows (oid_paybill);
+CREATE INDEX IF NOT EXISTS ledger_entries_dt_order ON ledger_entries (dt_order);
+CREATE INDEX IF NOT EXISTS ledger_entries_oid_paybill ON ledger_entries (oid_paybill) WHERE oid_paybill <> '';
+`
+
+// historyIndexes are the names of the indexes historyIndexesSQL creates.
+var historyIndexes = []string{"statement_rows_no_order", "statement_rows_oid_paybill",
+	"ledger_entries_dt_order", "ledger_entries_oid_paybill"}
+
+// IndexHistory creates the history indexes when the store holds a daily
+// statement file dated before before ("yyyymmdd") and lacks one of them: a
+// run for D calls it with the first day of its window, before which it
+// looks rows and entries up by number. It takes the write lock, for a few
+// seconds a million rows the first time, and is quick once they exist.
+func (s *Store) IndexHistory(ctx context.Context, before string) error {
+	ok, err := s.HistoryIndexed(ctx)
+	if err != nil || ok {
+		return err
+	}
+	var older bool
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM statement_files
+		WHERE monthly = 0 AND kind = 'JYMX' AND date < ?)`, before).Scan(&older); err != nil {
+		return err
+	}
+	if !older {
+		return nil
+	}
+	if _, err := s.db.ExecContext(ctx, historyIndexesSQL); err != nil {
+		return fmt.Errorf("create the history indexes: %w", err)
+	}
+	return nil
+}
+
+// HistoryIndexed reports whether the store has the indexes HistoryRows,
+// LedgerFor and LedgerDated look up by. Without them those reads would scan
+// whole tables once per number: a run reads everything instead, which is
+// small then (the history this run itself stored).
+func (s *Store) HistoryIndexed(ctx context.Context) (bool, error) {
+	list, err := json.Marshal(historyIndexes)
+	if err != nil {
+		return false, err
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema
+		WHERE type = 'index' AND name IN (SELECT value FROM json_each(?))`, string(list)).Scan(&n); err != nil {
+		return false, fmt.Errorf("history indexes: %w", err)
+	}
+	return n == len(historyIndexes), nil
+}
+
+// HistoryRows calls fn for the good rows of merchant's stored daily detail
+// files dated up to upTo ("yyyymmdd") whose no_order is one of noOrders or
+// whose oid_paybill is one of paybills, each once, in StatementRows' order
+// and as lean as StatementRows gives them. SQLite finds them through the
+// history indexes (HistoryIndexed), one look-up per number.
+func (s *Store) HistoryRows(ctx context.Context, merchant, upTo string, noOrders, paybills []string, fn func(r recon.Row) error) error {
+	rows, err := s.historyRows(ctx, merchant, upTo, noOrders, paybills)
+	if err != nil {
+		return fmt.Errorf("statement rows of %s by number: %w", merchant, err)
+	}
+	for i := range rows {
+		if err := fn(rows[i].row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// historyRowsSQL selects, as statementRowsSQL does, the rows of ?2's daily
+// detail files dated up to ?3 whose column is one of the JSON list ?1.
+// CROSS JOIN keeps the list outside: one index look-up a number, never a
+// scan of statement_rows a number (TestHistoryLookupsUseIndexes).
+func historyRowsSQL(column string) string {
+	return `SELECT r.file_id, json_array(r.line, r.no_order, r.oid_partner, r.busi_partner,
+			r.oid_paybill, r.settle_date, r.amount, r.direction, r.status, r.fee, r.kind)
+		FROM json_each(?1) j CROSS JOIN statement_rows r ON r.` + column + ` = j.value
+		CROSS JOIN statement_files f ON f.id = r.file_id
+		WHERE f.merchant = ?2 AND f.monthly = 0 AND f.kind IN ('JYMX', 'FKMX') AND f.date <= ?3`
+}
+
+// ledgerByKeySQL selects the entries of oid_partner ?5 (merchant ?2, or empty)
+// dated before ?3 of kind ?4 whose no_order is one of the JSON list ?1, by
+// the primary key.
+const ledgerByKeySQL = `SELECT ` + entryJSON + ` FROM json_each(?1) j CROSS JOIN ledger_entries
+	WHERE oid_partner = ?5 AND kind = ?4 AND no_order = j.value AND +dt_order < ?3`
+
+// ledgerByPaybillSQL selects the payment entries of merchant ?2 (and those
+// without oid_partner) dated before ?3 whose oid_paybill is one of the JSON
+// list ?1, by the partial index, which the test of oid_paybill against the
+// empty text lets SQLite use.
+const ledgerByPaybillSQL = `SELECT ` + entryJSON + ` FROM json_each(?1) j CROSS JOIN ledger_entries
+	WHERE oid_paybill = j.value AND oid_paybill <> '' AND kind = 'payment' AND +oid_partner IN (?2, '')
+	AND +dt_order < ?3`
+
+// ranked is a row and the place of its file in StatementRows' order.
+type ranked struct {
+	rank int
+	row  recon.Row
+}
+
+func (s *Store) historyRows(ctx context.Context, merchant, upTo string, noOrders, paybills []string) ([]ranked, error) {
+	conn, done, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	type fileInfo struct {
+		date, name string
+		rank       int
+	}
+	files := map[int64]fileInfo{}
+	fr, err := conn.QueryContext(ctx, statementFilesSQL+` ORDER BY date, kind DESC, name`, merchant, upTo, "")
+	if err != nil {
+		return nil, err
+	}
+	defer fr.Close()
+	for fr.Next() {
+		var id int64
+		f := fileInfo{rank: len(files)}
+		if err := fr.Scan(&id, &f.date, &f.name); err != nil {
+			return nil, err
+		}
+		files[id] = f
+	}
+	if err := fr.Err(); err != nil {
+		return nil, err
+	}
+
+	var out []ranked
+	var jr jsonReader
+	var batch leanBatch
+	for _, by := range []struct {
+		column string
+		list   []string
+	}{{"no_order", noOrders}, {"oid_paybill", paybills}} {
+		if len(by.list) == 0 {
+			continue
+		}
+		list, err := json.Marshal(by.list)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := conn.QueryContext(ctx, historyRowsSQL(by.column), string(list), merchant, upTo)
+		if err != nil {
+			return nil, err
+		}
+		var id int64
+		var line sql.RawBytes
+		var ranks []int
+		collect := func(_ string, r recon.Row) error {
+			out = append(out, ranked{ranks[0], r})
+			ranks = ranks[1:]
+			return nil
+		}
+		for rows.Next() {
+			if err := rows.Scan(&id, &line); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			f, ok := files[id]
+			if !ok {
+				rows.Close()
+				return nil, fmt.Errorf("row of unlisted file %d", id)
+			}
+			if err := batch.add(&jr, line, f.name, f.date); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			ranks = append(ranks, f.rank)
+			if len(batch.rows) == leanBatchSize {
+				if err := batch.flush(collect); err != nil {
+					rows.Close()
+					return nil, err
+				}
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if err := batch.flush(collect); err != nil {
+			return nil, err
+		}
+	}
+	// A row found by both numbers, or by a number listed twice, once.
+	slices.SortFunc(out, func(a, b ranked) int {
+		if a.rank != b.rank {
+			return a.rank - b.rank
+		}
+		return a.row.Line - b.row.Line
+	})
+	return slices.CompactFunc(out, func(a, b ranked) bool { return a.rank == b.rank && a.row.Line == b.row.Line }), nil
+}
+
+// LedgerFor returns the entries of merchant's ledger (its own and those
+// without oid_partner) dated before before ("yyyymmdd") whose kind and
+// no_order are among keys, and its payment entries dated before before
+// whose oid_paybill is one of paybills, each once, in LedgerEntries' order.
+// It looks them up by the primary key and the history indexes
+// (HistoryIndexed). (A run reads the entries from before on whole, with
+// LedgerFrom.)
+func (s *Store) LedgerFor(ctx context.Context, merchant, before string, keys map[recon.Kind][]string, paybills []string) ([]recon.Entry, error) {
+	out, err := s.ledgerFor(ctx, merchant, before, keys, paybills)
+	if err != nil {
+		return nil, fmt.Errorf("ledger of %s by number: %w", merchant, err)
+	}
+	return out, nil
+}
+
+func (s *Store) ledgerFor(ctx context.Context, merchant, before string, keys map[recon.Kind][]string, paybills []string) ([]recon.Entry, error) {
+	conn, done, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	var out []recon.Entry
+	var jr jsonReader
+	var texts textBlock
+	read := func(q string, list []string, args ...any) error {
+		if len(list) == 0 {
+			return nil
+		}
+		b, err := json.Marshal(list)
+		if err != nil {
+			return err
+		}
+		rows, err := conn.QueryContext(ctx, q, append([]any{string(b), merchant, before}, args...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var line sql.RawBytes
+		for rows.Next() {
+			if err := rows.Scan(&line); err != nil {
+				return err
+			}
+			e, text, err := decodeEntry(&jr, line, merchant)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+			texts.add(&out, len(out)-1, text)
+		}
+		return rows.Err()
+	}
+	// Most ledgers name the merchant in every entry, or in none: look up
+	// only the partners the ledger has, which halves the look-ups.
+	for _, partner := range []string{merchant, ""} {
+		var has bool
+		if err := conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE oid_partner = ?)`,
+			partner).Scan(&has); err != nil {
+			return nil, err
+		}
+		if !has {
+			continue
+		}
+		for _, kind := range []recon.Kind{recon.KindPayment, recon.KindRefund, recon.KindPayout} {
+			if err := read(ledgerByKeySQL, keys[kind], kind.String(), partner); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := read(ledgerByPaybillSQL, paybills); err != nil {
+		return nil, err
+	}
+	texts.flush(out)
+	slices.SortFunc(out, recon.CompareEntries)
+	return slices.CompactFunc(out, func(a, b recon.Entry) bool {
+		return a.OidPartner == b.OidPartner && a.Kind == b.Kind && a.NoOrder == b.NoOrder
+	}), nil
+}

@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lianlian-recon/reconcile/recon"
+)
+
+// TestHistoryIndexes: IndexHistory creates the history indexes once the
+// store holds a daily statement dated before its bound, and not before; a
+// monthly file is not history.
+func TestHistoryIndexes(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	indexed := func(before string) bool {
+		t.Helper()
+		if err := s.IndexHistory(ctx, before); err != nil {
+			t.Fatal(err)
+		}
+		ok, err := s.HistoryIndexed(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if indexed("20991231") {
+		t.Fatal("a new store has the history indexes")
+	}
+	m := "JYMX_" + merchant + "_202401.txt"
+	ingest(t, s, file(m, "m", row(m, 1, "a", 1)))
+	if indexed("20991231") {
+		t.Fatal("a store with a monthly file only has the history indexes")
+	}
+	d := "JYMX_" + merchant + "_20240101.txt"
+	ingest(t, s, file(d, "d", row(d, 1, "a", 1)))
+	if indexed("20240101") {
+		t.Fatal("history indexes for a file not before the bound")
+	}
+	if !indexed("20240102") {
+		t.Fatal("a store with a daily file before the bound has no history indexes")
+	}
+	if _, err := s.DB().Exec("DROP INDEX ledger_entries_dt_order"); err != nil {
+		t.Fatal(err)
+	}
+	if !indexed("20240102") {
+		t.Fatal("an index dropped is not created again")
+	}
+}
+
+// TestHistoryRows: HistoryRows gives what StatementRows gives, less the
+// rows neither of whose numbers is listed, each once and in the same order.
+func TestHistoryRows(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	name := func(kind, m, date string) string { return kind + "_" + m + "_" + date + ".txt" }
+	j1, f1 := name("JYMX", merchant, "20240101"), name("FKMX", merchant, "20240101")
+	j2, j3 := name("JYMX", merchant, "20240102"), name("JYMX", merchant, "20240103")
+	mj, oj := name("JYMX", merchant, "202401"), name("JYMX", other, "20231231")
+	mk := func(f string, line int, no, paybill string) recon.Row {
+		r := row(f, line, no, 100)
+		r.OidPaybill = paybill
+		return r
+	}
+	foreign := mk(j2, 2, "a", "PA")
+	foreign.OidPartner = other
+	// Ingested out of order, numbers repeated across files, kinds and
+	// columns: "a" is an order number in some rows and a paybill in others.
+	for _, f := range []*recon.StatementFile{
+		file(j3, "3", mk(j3, 1, "a", "PC"), mk(j3, 2, "c", "a")),
+		file(mj, "m", mk(mj, 1, "a", "PA")),
+		file(oj, "o", mk(oj, 1, "a", "PA")),
+		file(j2, "2", mk(j2, 3, "b", "PB"), foreign, mk(j2, 5, "a", "PA2")),
+		file(f1, "f", mk(f1, 1, "a", "PF"), mk(f1, 2, "p", "a")),
+		file(j1, "1", mk(j1, 2, "x", "PX"), mk(j1, 1, "a", "PA"), mk(j1, 3, "y", "a")),
+		file(name("JYMXSUM", merchant, "20240101"), "s"),
+	} {
+		ingest(t, s, f)
+	}
+	if err := s.IndexHistory(ctx, "20991231"); err != nil {
+		t.Fatal(err)
+	}
+	type seen struct{ file, no, paybill string }
+	for _, tc := range []struct {
+		upTo               string
+		noOrders, paybills []string
+	}{
+		{"20240102", []string{"a"}, nil},
+		{"20240103", nil, []string{"a"}},
+		{"20240103", []string{"a", "b", "a", "none"}, []string{"a", "PA", "PX"}},
+		{"20240101", []string{"x", "y", "p"}, []string{"PF"}},
+		{"20231231", []string{"a"}, []string{"a"}},
+		{"20240103", nil, nil},
+	} {
+		var got, want []seen
+		err := s.HistoryRows(ctx, merchant, tc.upTo, tc.noOrders, tc.paybills, func(r recon.Row) error {
+			got = append(got, seen{r.File, r.NoOrder, r.OidPaybill})
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.StatementRows(ctx, merchant, tc.upTo, func(_ string, r recon.Row) error {
+			if slices.Contains(tc.noOrders, r.NoOrder) || slices.Contains(tc.paybills, r.OidPaybill) {
+				want = append(want, seen{r.File, r.NoOrder, r.OidPaybill})
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("HistoryRows(%s, %q, %q) =\n %v\nwant %v", tc.upTo, tc.noOrders, tc.paybills, got, want)
+		}
+	}
+	stop := fmt.Errorf("stop")
+	n := 0
+	err := s.HistoryRows(ctx, merchant, "20240103", []string{"a"}, nil, func(recon.Row) error { n++; return stop })
+	if err != stop || n != 1 {
+		t.Errorf("fn error: err = %v after %d calls, want stop after 1", err, n)
+	}
+}
+
+// TestHistoryLookupsUseIndexes: each look-up by number is a search in an
+// index, never a scan of a table per number, which on a store of a year
+// would take hours.
+func TestHistoryLookupsUseIndexes(t *testing.T) {
+	s := openTest(t)
+	ingest(t, s, file("JYMX_"+merchant+"_20240101.txt", "1"))
+	if err := s.IndexHistory(context.Background(), "20991231"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		query string
+		args  []any
+		uses  []string // an index each table must be searched by
+	}{
+		{historyRowsSQL("no_order"), []any{`["a"]`, merchant, "20240101"}, []string{"statement_rows_no_order"}},
+		{historyRowsSQL("oid_paybill"), []any{`["a"]`, merchant, "20240101"}, []string{"statement_rows_oid_paybill"}},
+		{ledgerByKeySQL, []any{`["a"]`, merchant, "20240101", "payment", ""}, []string{"PRIMARY KEY"}},
+		{ledgerByPaybillSQL, []any{`["a"]`, merchant, "20240101"}, []string{"ledger_entries_oid_paybill"}},
+		{ledgerFromSQL, []any{merchant, "20240101"}, []string{"ledger_entries_dt_order"}},
+	} {
+		rows, err := s.DB().Query("EXPLAIN QUERY PLAN "+tc.query, tc.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+			t.Log(detail)
+		}
+		rows.Close()
+		all := strings.Join(plan, "\n")
+		for _, d := range plan {
+			if strings.HasPrefix(d, "SCAN") && !strings.Contains(d, "VIRTUAL TABLE") {
+				t.Errorf("plan scans a table:\n%s\n%s", all, tc.query)
+			}
+		}
+		for _, u := range tc.uses {
+			if !strings.Contains(all, u) {
+				t.Errorf("plan does not use %s:\n%s\n%s", u, all, tc.query)
+			}
+		}
+	}
+}
