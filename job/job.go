@@ -687,7 +687,11 @@ func (j *Job) scoped(ctx context.Context, in *match.Input) error {
 	}
 	scope := match.NewScope(in.Files, in.Date, in.HistoryStart, j.Options)
 	older := match.AddDays(from, -1)
-	var window []recon.Row
+	n, err := j.Store.StatementRowCount(ctx, in.Merchant, from, before)
+	if err != nil {
+		return err
+	}
+	window := make([]recon.Row, 0, n)
 	if err := j.Store.StatementRowsFrom(ctx, in.Merchant, from, before, func(_ string, r recon.Row) error {
 		scope.Named(&r)
 		window = append(window, r)
@@ -709,16 +713,18 @@ func (j *Job) scoped(ctx context.Context, in *match.Input) error {
 	if err != nil {
 		return err
 	}
-	var history []recon.Row
+	var old []recon.Row
 	noOrders, paybills := scope.RowNumbers()
 	if err := j.Store.HistoryRows(ctx, in.Merchant, older, noOrders, paybills, func(r recon.Row) error {
 		if scope.Row(&r) {
-			history = append(history, r)
+			old = append(old, r)
 		}
 		return nil
 	}); err != nil {
 		return err
 	}
+	j.log().Info("history read", "from", from, "rows", len(window), "looked_up", len(old))
+	history := append(make([]recon.Row, 0, len(old)+len(window)), old...)
 	for i := range window { // after the older rows: StatementRows' order
 		if scope.Row(&window[i]) {
 			history = append(history, window[i])
@@ -739,8 +745,13 @@ func (j *Job) everything(ctx context.Context, in *match.Input) error {
 	if j.Import != nil {
 		ledger = overlay(ledger, j.Import.Entries, in.Merchant)
 	}
-	var history []recon.Row
-	if err := j.Store.StatementRows(ctx, in.Merchant, match.AddDays(in.Date, -1), func(_ string, r recon.Row) error {
+	before := match.AddDays(in.Date, -1)
+	n, err := j.Store.StatementRowCount(ctx, in.Merchant, "", before)
+	if err != nil {
+		return err
+	}
+	history := make([]recon.Row, 0, n)
+	if err := j.Store.StatementRows(ctx, in.Merchant, before, func(_ string, r recon.Row) error {
 		history = append(history, r)
 		return nil
 	}); err != nil {
@@ -762,6 +773,7 @@ func (j *Job) scopedLedger(ctx context.Context, merchant, from string, scope *ma
 	if err != nil {
 		return nil, err
 	}
+
 	for _, list := range [][]recon.Entry{window, imp} {
 		for i := range list {
 			scope.Dated(list[i].Kind, list[i].NoOrder, list[i].DtOrder)
@@ -772,6 +784,7 @@ func (j *Job) scopedLedger(ctx context.Context, merchant, from string, scope *ma
 	if err != nil {
 		return nil, err
 	}
+	j.log().Info("ledger read", "from", from, "entries", len(window), "looked_up", len(stored), "imported", len(imp))
 	stored = mergeEntries(stored, window)
 	ledger := chosen(stored, imp, merchant, scope.Entry)
 	if need := scope.Origs(ledger); len(need) > 0 {

@@ -655,6 +655,19 @@ func (s *Store) StatementRowsFrom(ctx context.Context, merchant, from, upTo stri
 	return nil
 }
 
+// StatementRowCount is the number of rows StatementRowsFrom gives for the
+// same arguments (as the files record it), so that a caller can make room
+// for them at once.
+func (s *Store) StatementRowCount(ctx context.Context, merchant, from, upTo string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(rows), 0) FROM statement_files
+		WHERE merchant = ?1 AND monthly = 0 AND kind IN ('JYMX', 'FKMX') AND date BETWEEN ?3 AND ?2`, merchant, upTo, from).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("statement rows of %s: %w", merchant, err)
+	}
+	return n, nil
+}
+
 func (s *Store) statementRows(ctx context.Context, merchant, from, upTo string, fn func(fileDate string, r recon.Row) error) error {
 	conn, done, err := s.snapshot(ctx)
 	if err != nil {

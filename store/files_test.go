@@ -256,6 +256,14 @@ func TestStatementRows(t *testing.T) {
 	if want := []seen{{"20240102", j2, "foreign"}, {"20240102", j2, "b3"}, {"20240103", j3, "c"}}; err != nil || !reflect.DeepEqual(from, want) {
 		t.Errorf("StatementRowsFrom(20240102, 20240103) = %v, %v\nwant %v", from, err, want)
 	}
+	for _, tc := range []struct {
+		from, upTo string
+		want       int
+	}{{"20240102", "20240103", 3}, {"", "20240102", 5}, {"20240104", "20991231", 0}} {
+		if n, err := s.StatementRowCount(ctx, merchant, tc.from, tc.upTo); err != nil || n != tc.want {
+			t.Errorf("StatementRowCount(%s, %s) = %d, %v; want %d", tc.from, tc.upTo, n, err, tc.want)
+		}
+	}
 
 	stop := errors.New("stop")
 	n := 0

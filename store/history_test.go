@@ -173,3 +173,32 @@ func TestHistoryLookupsUseIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONStrings: SQLite's json_each gives back every string jsonStrings
+// wrote, plain or escaped, in order.
+func TestJSONStrings(t *testing.T) {
+	s := openTest(t)
+	in := []string{"2014052800000001", "", `say "no"`, `back\slash`, "tab\there", "<&>", "订单,一件", "\x7f", "a\nb"}
+	rows, err := s.DB().Query("SELECT value FROM json_each(?) ORDER BY key", jsonStrings(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(out, in) {
+		t.Errorf("json_each(jsonStrings(%q)) = %q", in, out)
+	}
+	if got := jsonStrings(nil); got != "[]" {
+		t.Errorf("jsonStrings(nil) = %s", got)
+	}
+}

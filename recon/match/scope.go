@@ -99,7 +99,11 @@ func (s *Scope) Dated(kind recon.Kind, noOrder, dtOrder string) {
 		panic("match: Scope.Dated after EntryNumbers or RowNumbers")
 	}
 	if !s.first && dtOrder[:8] >= s.from {
-		s.dated[key{kind, noOrder}] = true
+		// A key of D's rows counts as dated wherever dated is read:
+		// looking it up is cheaper than keeping it twice.
+		if k := (key{kind, noOrder}); !s.keys[k] {
+			s.dated[k] = true
+		}
 	}
 }
 
