@@ -7,12 +7,15 @@ import (
 )
 
 // Scope says which stored statement rows (history) and ledger entries can
-// change what Daily decides for a day, so that a run reads every stored
-// row and entry but keeps only those: its memory is that of its day, not
-// of every day stored before it. Given the history rows Row keeps and the
-// entries Entry keeps, Daily decides exactly what it decides given all of
-// them (TestScopeSameAsAll holds it to that). Where it is cheap to keep
-// more, Scope keeps more; more never changes a decision.
+// change what Daily decides for a day, and by which numbers a store finds
+// them, so that a run reads and keeps only those: its time and memory are
+// those of its window, not of every day stored before it. Given the
+// history rows Row keeps and the entries Entry keeps, Daily decides
+// exactly what it decides given all of them (TestScopeSameAsAll holds it
+// to that, the store's look-ups by RowNumbers and EntryNumbers included).
+// Where it is cheap to keep more, Scope keeps more; what it keeps is
+// closed under what Daily does with it, so adding other rows is not
+// harmless in general.
 //
 // Why these and no others, from what Daily does with them:
 //   - A row of D duplicates the stored rows of its key, and matches the
@@ -35,11 +38,14 @@ import (
 //     and the payment entry named by the orig_no_order of the leg's own
 //     refund entry (Origs).
 //
-// Use: NewScope with D's files; Named with every stored row before D;
-// Dated with every entry, stored or imported; then Entry to choose the
-// entries, Origs to complete them, and Row, with every stored row again,
-// to choose the history. On the first day of history (All) every entry
-// matters and no row is stored before it.
+// Use (job.Daily's scoped): NewScope with D's files; Named with every
+// stored row that is a payment a leg of D names (Refs gives the numbers to
+// look up; more rows may be given); Dated with every entry dated from
+// D − window on, stored or imported; then EntryNumbers to look the
+// entries up, Entry to choose among them, Origs to complete them (look up
+// what it returns, choose again); then RowNumbers to look the stored rows
+// up and Row to choose the history. On the first day of history (All)
+// every entry matters and no row is stored before it.
 type Scope struct {
 	from  string          // D − window: entries dated from here on are decided now or pending
 	first bool            // D is the first day of history: every entry before it is decided now
