@@ -685,6 +685,15 @@ func (j *Job) scoped(ctx context.Context, in *match.Input) error {
 		// window itself): a few days, read whole.
 		return j.everything(ctx, in)
 	}
+	blobs, err := j.Store.LedgerHasBlobs(ctx)
+	if err != nil {
+		return err
+	}
+	if blobs {
+		j.log().Warn("ledger_entries holds texts written as BLOBs, which look-ups by number cannot find: reading every stored row and entry, which takes longer every day; have the program that writes the ledger bind its texts as TEXT",
+			"merchant", in.Merchant)
+		return j.everything(ctx, in)
+	}
 	scope := match.NewScope(in.Files, in.Date, in.HistoryStart, j.Options)
 	older := match.AddDays(from, -1)
 	n, err := j.Store.StatementRowCount(ctx, in.Merchant, from, before)

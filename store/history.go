@@ -12,7 +12,7 @@ import (
 
 // A run for D does not read every stored row and entry: it looks up those
 // that can change its decisions (match.Scope) by number, so that its memory
-// and time are those of its day, not of every day stored before it. The
+// and time are those of its window, not of every day stored before it. The
 // look-ups need these indexes. They are not in schema.sql because they cost
 // every bulk write (measured on a million rows: about +1.2 s to store a
 // statement file, +2 s to import a ledger file) and a store without
@@ -25,11 +25,31 @@ CREATE INDEX IF NOT EXISTS statement_rows_no_order ON statement_rows (no_order);
 CREATE INDEX IF NOT EXISTS statement_rows_oid_paybill ON statement_rows (oid_paybill);
 CREATE INDEX IF NOT EXISTS ledger_entries_dt_order ON ledger_entries (dt_order);
 CREATE INDEX IF NOT EXISTS ledger_entries_oid_paybill ON ledger_entries (oid_paybill) WHERE oid_paybill <> '';
+CREATE INDEX IF NOT EXISTS ledger_entries_blobs ON ledger_entries (oid_partner) WHERE ` + ledgerBlobs + `;
 `
+
+// ledgerBlobs holds for an entry a merchant's system wrote with a text as
+// a BLOB, which the look-ups by number do not find (a BLOB never equals a
+// TEXT in SQLite) though LedgerEntries reads it as text: LedgerHasBlobs
+// finds such an entry by the partial index ledger_entries_blobs, which
+// holds nothing otherwise.
+const ledgerBlobs = `(typeof(oid_partner) = 'blob' OR typeof(kind) = 'blob' OR typeof(no_order) = 'blob'
+	OR typeof(dt_order) = 'blob' OR typeof(oid_paybill) = 'blob' OR typeof(orig_no_order) = 'blob')`
 
 // historyIndexes are the names of the indexes historyIndexesSQL creates.
 var historyIndexes = []string{"statement_rows_no_order", "statement_rows_oid_paybill",
-	"ledger_entries_dt_order", "ledger_entries_oid_paybill"}
+	"ledger_entries_dt_order", "ledger_entries_oid_paybill", "ledger_entries_blobs"}
+
+// LedgerHasBlobs reports whether an entry holds a text written as a BLOB
+// (ledgerBlobs): then a run reads the whole ledger, as it used to, rather
+// than look entries up by number. Quick with the history indexes.
+func (s *Store) LedgerHasBlobs(ctx context.Context) (bool, error) {
+	var has bool
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE `+ledgerBlobs+`)`).Scan(&has); err != nil {
+		return false, fmt.Errorf("ledger texts written as BLOBs: %w", err)
+	}
+	return has, nil
+}
 
 // IndexHistory creates the history indexes when the store holds a daily
 // statement file dated before before ("yyyymmdd") and lacks one of them: a
@@ -56,17 +76,13 @@ func (s *Store) IndexHistory(ctx context.Context, before string) error {
 }
 
 // HistoryIndexed reports whether the store has the indexes HistoryRows,
-// LedgerFor and LedgerDated look up by. Without them those reads would scan
+// LedgerFor, LedgerFrom and LedgerHasBlobs look up by. Without them those reads would scan
 // whole tables once per number: a run reads everything instead, which is
 // small then (the history this run itself stored).
 func (s *Store) HistoryIndexed(ctx context.Context) (bool, error) {
-	list, err := json.Marshal(historyIndexes)
-	if err != nil {
-		return false, err
-	}
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema
-		WHERE type = 'index' AND name IN (SELECT value FROM json_each(?))`, string(list)).Scan(&n); err != nil {
+		WHERE type = 'index' AND name IN (SELECT value FROM json_each(?))`, jsonStrings(historyIndexes)).Scan(&n); err != nil {
 		return false, fmt.Errorf("history indexes: %w", err)
 	}
 	return n == len(historyIndexes), nil
