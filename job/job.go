@@ -15,6 +15,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/lianlian-recon/reconcile/fetch"
@@ -696,31 +697,26 @@ func (j *Job) scoped(ctx context.Context, in *match.Input) error {
 	}
 	scope := match.NewScope(in.Files, in.Date, in.HistoryStart, j.Options)
 	older := match.AddDays(from, -1)
-	n, err := j.Store.StatementRowCount(ctx, in.Merchant, from, before)
-	if err != nil {
-		return err
-	}
-	window := make([]recon.Row, 0, n)
-	if err := j.Store.StatementRowsFrom(ctx, in.Merchant, from, before, func(_ string, r recon.Row) error {
-		scope.Named(&r)
-		window = append(window, r)
-		return nil
-	}); err != nil {
-		return err
-	}
-	if refs := scope.Refs(); len(refs) > 0 {
-		// Up to D - 1, the window again included: Named is idempotent,
-		// and it must see every stored payment a leg of D names.
-		if err := j.Store.HistoryRows(ctx, in.Merchant, before, refs, refs, func(r recon.Row) error {
-			scope.Named(&r)
-			return nil
-		}); err != nil {
-			return err
-		}
-	}
+	// The window's rows and the payments D's legs name are read beside the
+	// ledger: Named writes a part of the scope that Dated, EntryNumbers,
+	// Entry and Origs do not touch (match.Scope).
+	var (
+		window  []recon.Row
+		rowsErr error
+		read    sync.WaitGroup
+	)
+	read.Add(1)
+	go func() {
+		defer read.Done()
+		window, rowsErr = j.scopedWindow(ctx, in.Merchant, from, before, scope)
+	}()
 	ledger, err := j.scopedLedger(ctx, in.Merchant, from, scope)
+	read.Wait()
 	if err != nil {
 		return err
+	}
+	if rowsErr != nil {
+		return rowsErr
 	}
 	var old []recon.Row
 	noOrders, paybills := scope.RowNumbers()
@@ -741,6 +737,34 @@ func (j *Job) scoped(ctx context.Context, in *match.Input) error {
 	}
 	in.History, in.Ledger = history, ledger
 	return nil
+}
+
+// scopedWindow returns the stored rows of the window, from from to before,
+// and shows scope every stored payment a leg of D names (Named).
+func (j *Job) scopedWindow(ctx context.Context, merchant, from, before string, scope *match.Scope) ([]recon.Row, error) {
+	n, err := j.Store.StatementRowCount(ctx, merchant, from, before)
+	if err != nil {
+		return nil, err
+	}
+	window := make([]recon.Row, 0, n)
+	if err := j.Store.StatementRowsFrom(ctx, merchant, from, before, func(_ string, r recon.Row) error {
+		scope.Named(&r)
+		window = append(window, r)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if refs := scope.Refs(); len(refs) > 0 {
+		// Up to D - 1, the window again included: Named is idempotent,
+		// and it must see every stored payment a leg of D names.
+		if err := j.Store.HistoryRows(ctx, merchant, before, refs, refs, func(r recon.Row) error {
+			scope.Named(&r)
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return window, nil
 }
 
 // everything fills in.History and in.Ledger with every stored row before

@@ -75,6 +75,18 @@ func (s *Store) IndexHistory(ctx context.Context, before string) error {
 	return nil
 }
 
+// lookUpByKey reports whether the ledger's entries can be found by key
+// faster than by reading the table: the store has the history indexes,
+// which say at once whether a text was written as a BLOB, and none was.
+func (s *Store) lookUpByKey(ctx context.Context) (bool, error) {
+	indexed, err := s.HistoryIndexed(ctx)
+	if err != nil || !indexed {
+		return false, err
+	}
+	blobs, err := s.LedgerHasBlobs(ctx)
+	return !blobs, err
+}
+
 // HistoryIndexed reports whether the store has the indexes HistoryRows,
 // LedgerFor, LedgerFrom and LedgerHasBlobs look up by. Without them those reads would scan
 // whole tables once per number: a run reads everything instead, which is

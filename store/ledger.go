@@ -47,24 +47,103 @@ var ledgerDiffMin = 10_000
 // comes more than once in entries is never reported unchanged: the upsert
 // writes each occurrence in turn, as it would without this pass.
 func unchanged(ctx context.Context, tx *sql.Conn, entries []recon.Entry) ([]bool, error) {
-	// Keyed by no_order alone, so that a scanned key is looked up without
-	// an allocation; kind and oid_partner are compared after. Two entries
-	// sharing a no_order are both written (-1).
-	idx := make(map[string]int32, len(entries))
-	for i := range entries {
-		if _, dup := idx[entries[i].NoOrder]; dup {
-			idx[entries[i].NoOrder] = -1
-			continue
-		}
-		idx[entries[i].NoOrder] = int32(i)
-	}
-	// One JSON array per entry: see jsonrow.go.
+	d := newDiff(entries)
 	rows, err := tx.QueryContext(ctx, `SELECT `+entryJSON+` FROM ledger_entries`)
 	if err != nil {
 		return nil, err
 	}
+	if _, err := d.compare(rows); err != nil {
+		return nil, err
+	}
+	return d.same, nil
+}
+
+// unchangedByKey is unchanged by looking the entries' keys up rather than
+// reading the table, for a table much larger than the import; first a
+// sample of about a thousand keys, and nothing more when none of them is
+// stored (a file of new entries: nil, every entry is written). It needs
+// every stored text to be TEXT (Store.LedgerHasBlobs), for a BLOB never
+// equals the TEXT it is looked up by.
+func unchangedByKey(ctx context.Context, tx *sql.Conn, entries []recon.Entry) ([]bool, error) {
+	type group struct {
+		partner string
+		kind    recon.Kind
+	}
+	groups := map[group][]string{}
+	for i := range entries {
+		g := group{entries[i].OidPartner, entries[i].Kind}
+		groups[g] = append(groups[g], entries[i].NoOrder)
+	}
+	for g, nos := range groups {
+		slices.Sort(nos)
+		groups[g] = slices.Compact(nos)
+	}
+	d := newDiff(entries)
+	lookUp := func(step int) (found int, err error) {
+		for g, nos := range groups {
+			list := nos
+			if step > 1 {
+				list = nil
+				for i := 0; i < len(nos); i += step {
+					list = append(list, nos[i])
+				}
+			}
+			rows, err := tx.QueryContext(ctx, ledgerKeysSQL, jsonStrings(list), g.partner, g.kind.String())
+			if err != nil {
+				return found, err
+			}
+			n, err := d.compare(rows)
+			found += n
+			if err != nil {
+				return found, err
+			}
+		}
+		return found, nil
+	}
+	step := max(1, len(entries)/1024)
+	found, err := lookUp(step)
+	if err != nil || found == 0 {
+		return nil, err
+	}
+	if step > 1 {
+		if _, err := lookUp(1); err != nil {
+			return nil, err
+		}
+	}
+	return d.same, nil
+}
+
+// ledgerKeysSQL selects the entries of oid_partner ?2 and kind ?3 whose
+// no_order is one of the JSON list ?1, by the primary key.
+const ledgerKeysSQL = `SELECT ` + entryJSON + ` FROM json_each(?1) j CROSS JOIN ledger_entries
+	WHERE oid_partner = ?2 AND kind = ?3 AND no_order = j.value`
+
+// diff finds the entries of an import that the table holds unchanged.
+type diff struct {
+	entries []recon.Entry
+	// Keyed by no_order alone, so that a read key is looked up without an
+	// allocation; kind and oid_partner are compared after. Two entries
+	// sharing a no_order are both written (-1).
+	idx  map[string]int32
+	same []bool
+}
+
+func newDiff(entries []recon.Entry) *diff {
+	d := &diff{entries: entries, idx: make(map[string]int32, len(entries)), same: make([]bool, len(entries))}
+	for i := range entries {
+		if _, dup := d.idx[entries[i].NoOrder]; dup {
+			d.idx[entries[i].NoOrder] = -1
+			continue
+		}
+		d.idx[entries[i].NoOrder] = int32(i)
+	}
+	return d
+}
+
+// compare reads rows of entryJSON, marks the entries they hold unchanged,
+// closes rows and returns how many it read.
+func (d *diff) compare(rows *sql.Rows) (n int, err error) {
 	defer rows.Close()
-	same := make([]bool, len(entries))
 	var (
 		line                                                   sql.RawBytes
 		jr                                                     jsonReader
@@ -73,8 +152,9 @@ func unchanged(ctx context.Context, tx *sql.Conn, entries []recon.Entry) ([]bool
 		hasFee                                                 bool
 	)
 	for rows.Next() {
+		n++
 		if err := rows.Scan(&line); err != nil {
-			return nil, err
+			return n, err
 		}
 		err := jr.reset(line)
 		for _, p := range []*[]byte{&partner, &kind, &noOrder, &dtOrder} {
@@ -97,19 +177,19 @@ func unchanged(ctx context.Context, tx *sql.Conn, entries []recon.Entry) ([]bool
 			err = jr.end()
 		}
 		if err != nil {
-			return nil, fmt.Errorf("entry %s: %w", line, err)
+			return n, fmt.Errorf("entry %s: %w", line, err)
 		}
-		i, ok := idx[string(noOrder)]
+		i, ok := d.idx[string(noOrder)]
 		if !ok || i < 0 {
 			continue
 		}
-		e := &entries[i]
-		same[i] = same[i] || string(partner) == e.OidPartner && string(kind) == e.Kind.String() &&
+		e := &d.entries[i]
+		d.same[i] = d.same[i] || string(partner) == e.OidPartner && string(kind) == e.Kind.String() &&
 			string(dtOrder) == e.DtOrder && amount == int64(e.Amount) && string(status) == string(e.Status) &&
 			string(orig) == e.OrigNoOrder && string(paybill) == e.OidPaybill &&
 			hasFee == e.HasFee && (!hasFee || fee == int64(e.Fee))
 	}
-	return same, rows.Err()
+	return n, rows.Err()
 }
 
 // UpsertLedger writes entries in one transaction, keyed by (oid_partner,
@@ -158,12 +238,25 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 	if err != nil {
 		return c, err
 	}
-	// Most of a daily ledger file was imported the day before: entries
-	// equal to the stored ones are found by one pass over the table and not
-	// written at all, which costs a fraction of a million upserts.
+	// Most of a daily ledger file may have been imported the day before:
+	// entries equal to the stored ones are found and not written at all,
+	// which costs a fraction of a million upserts. Once the store has its
+	// history indexes (and no BLOB texts) they are looked up by the
+	// import's keys; before, a table up to four times the import is read
+	// whole.
 	var same []bool
-	if len(entries) >= ledgerDiffMin && before <= 4*len(entries) && before > 0 {
-		if same, err = unchanged(ctx, tx, entries); err != nil {
+	if len(entries) >= ledgerDiffMin && before > 0 {
+		byKey, err := s.lookUpByKey(ctx)
+		if err != nil {
+			return c, err
+		}
+		switch {
+		case byKey:
+			same, err = unchangedByKey(ctx, tx, entries)
+		case before <= 4*len(entries):
+			same, err = unchanged(ctx, tx, entries)
+		}
+		if err != nil {
 			return c, err
 		}
 	}

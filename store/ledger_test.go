@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
@@ -13,18 +14,35 @@ import (
 // TestUpsertLedger runs twice: entry by entry through SQL, and with the
 // pass that finds unchanged entries first (ledgerDiffMin 0), which must
 // count and store the same.
+//
+// With the history indexes, that pass looks the keys up instead of reading
+// the table.
 func TestUpsertLedger(t *testing.T) {
 	for _, diffMin := range []int{1 << 30, 0} {
-		t.Run(fmt.Sprint("diffMin=", diffMin), func(t *testing.T) {
-			defer func(old int) { ledgerDiffMin = old }(ledgerDiffMin)
-			ledgerDiffMin = diffMin
-			testUpsertLedger(t)
-		})
+		for _, indexed := range []bool{false, true} {
+			t.Run(fmt.Sprint("diffMin=", diffMin, ",indexed=", indexed), func(t *testing.T) {
+				defer func(old int) { ledgerDiffMin = old }(ledgerDiffMin)
+				ledgerDiffMin = diffMin
+				testUpsertLedger(t, indexed)
+			})
+		}
 	}
 }
 
-func testUpsertLedger(t *testing.T) {
+// openIndexed is openTest with the history indexes, made at once.
+func openIndexed(t testing.TB, indexed bool) *Store {
+	t.Helper()
 	s := openTest(t)
+	if indexed {
+		if _, err := s.DB().Exec(historyIndexesSQL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+func testUpsertLedger(t *testing.T, indexed bool) {
+	s := openIndexed(t, indexed)
 	ctx := context.Background()
 	entries := []recon.Entry{
 		{OidPartner: "", Kind: recon.KindPayment, NoOrder: "o1", DtOrder: "20240101101112", Amount: 1000, Status: recon.StatusSuccess, OidPaybill: "2014000000000001"},
@@ -144,7 +162,13 @@ func TestLedgerSchemaChecks(t *testing.T) {
 // read back as text, by LedgerEntries and by the unchanged pass of an
 // import, which then sees the entry as unchanged.
 func TestLedgerEntriesWrittenAsBlobs(t *testing.T) {
-	s := openTest(t)
+	for _, indexed := range []bool{false, true} {
+		t.Run(fmt.Sprint("indexed=", indexed), func(t *testing.T) { testLedgerEntriesWrittenAsBlobs(t, indexed) })
+	}
+}
+
+func testLedgerEntriesWrittenAsBlobs(t *testing.T, indexed bool) {
+	s := openIndexed(t, indexed)
 	ctx := context.Background()
 	_, err := s.DB().Exec(`INSERT INTO ledger_entries (oid_partner, kind, no_order, dt_order, amount, status, orig_no_order, oid_paybill)
 		VALUES ('', 'payment', CAST('B1' AS BLOB), CAST('20240101101112' AS BLOB), 100, 'SUCCESS', X'', CAST('2024010100000001' AS BLOB))`)
@@ -232,6 +256,67 @@ func TestLedgerReadsForAScope(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("LedgerFor(before 20240109, %v, %q) =\n%+v\nwant\n%+v", tc.keys, tc.paybills, got, want)
+		}
+	}
+}
+
+// TestUnchangedByKeySameAsScan: looking the import's keys up finds the
+// same unchanged entries as reading the table, on random imports of
+// stored, changed, new and repeated entries, small and (with a sample
+// first) large.
+func TestUnchangedByKeySameAsScan(t *testing.T) {
+	s := openIndexed(t, true)
+	ctx := context.Background()
+	rnd := rand.New(rand.NewPCG(7, 8))
+	partners := []string{"", merchant}
+	kinds := []recon.Kind{recon.KindPayment, recon.KindRefund, recon.KindPayout}
+	var stored []recon.Entry
+	for i := range 5000 {
+		stored = append(stored, recon.Entry{OidPartner: partners[i%2], Kind: kinds[i%3], NoOrder: fmt.Sprint("N", i),
+			DtOrder: "20240101101112", Amount: recon.Fen(1 + i), Status: recon.StatusSuccess})
+	}
+	if _, err := s.UpsertLedger(ctx, stored); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := s.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for c := range 40 {
+		var imp []recon.Entry
+		n := 1 + rnd.IntN(50)
+		if c%10 == 0 {
+			n = 3000 // more than a sample
+		}
+		for range n {
+			e := stored[rnd.IntN(len(stored))]
+			switch rnd.IntN(5) {
+			case 0:
+				e.Amount++
+			case 1:
+				e.NoOrder += "new"
+			case 2:
+				e.OidPartner = partners[1-slices.Index(partners, e.OidPartner)]
+			}
+			imp = append(imp, e)
+		}
+		want, err := unchanged(ctx, conn, imp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := unchangedByKey(ctx, conn, imp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got == nil { // nothing found in the sample: every entry is written
+			if slices.Contains(want, true) && n <= 1024 {
+				t.Fatalf("case %d: nothing found by key, the table holds %v", c, want)
+			}
+			continue
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("case %d: by key %v\nby scan %v", c, got, want)
 		}
 	}
 }

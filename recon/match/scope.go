@@ -45,7 +45,10 @@ import (
 // entries up, Entry to choose among them, Origs to complete them (look up
 // what it returns, choose again); then RowNumbers to look the stored rows
 // up and Row to choose the history. On the first day of history (All)
-// every entry matters and no row is stored before it.
+// every entry matters and no row is stored before it. Named and Refs may
+// run on one goroutine while Dated, EntryNumbers, Entry and Origs run on
+// another: they write different fields, and read only those NewScope
+// filled in.
 type Scope struct {
 	from  string          // D − window: entries dated from here on are decided now or pending
 	first bool            // D is the first day of history: every entry before it is decided now
