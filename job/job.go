@@ -516,8 +516,11 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (result *recon.R
 	// Before anything is written: a store that holds history before the
 	// window and lacks the indexes scoped looks it up by gets them now,
 	// once.
-	if err := j.Store.IndexHistory(ctx, match.AddDays(date, -j.Options.Window)); err != nil {
+	began := time.Now()
+	if created, err := j.Store.IndexHistory(ctx, match.AddDays(date, -j.Options.Window)); err != nil {
 		return nil, err
+	} else if created {
+		j.log().Info("created the history indexes, once for this store", "took", time.Since(began).Round(time.Millisecond).String())
 	}
 	// D's files are stored in the background while the run reads the
 	// ledger and history and matches; every store is done before the

@@ -55,24 +55,25 @@ func (s *Store) LedgerHasBlobs(ctx context.Context) (bool, error) {
 // statement file dated before before ("yyyymmdd") and lacks one of them: a
 // run for D calls it with the first day of its window, before which it
 // looks rows and entries up by number. It takes the write lock, for a few
-// seconds a million rows the first time, and is quick once they exist.
-func (s *Store) IndexHistory(ctx context.Context, before string) error {
+// seconds a million rows the first time, and is quick once they exist;
+// created says whether it made any.
+func (s *Store) IndexHistory(ctx context.Context, before string) (created bool, err error) {
 	ok, err := s.HistoryIndexed(ctx)
 	if err != nil || ok {
-		return err
+		return false, err
 	}
 	var older bool
 	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM statement_files
 		WHERE monthly = 0 AND kind = 'JYMX' AND date < ?)`, before).Scan(&older); err != nil {
-		return err
+		return false, err
 	}
 	if !older {
-		return nil
+		return false, nil
 	}
 	if _, err := s.db.ExecContext(ctx, historyIndexesSQL); err != nil {
-		return fmt.Errorf("create the history indexes: %w", err)
+		return false, fmt.Errorf("create the history indexes: %w", err)
 	}
-	return nil
+	return true, nil
 }
 
 // lookUpByKey reports whether the ledger's entries can be found by key

@@ -19,12 +19,20 @@ func TestHistoryIndexes(t *testing.T) {
 	ctx := context.Background()
 	indexed := func(before string) bool {
 		t.Helper()
-		if err := s.IndexHistory(ctx, before); err != nil {
+		had, err := s.HistoryIndexed(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		created, err := s.IndexHistory(ctx, before)
+		if err != nil {
 			t.Fatal(err)
 		}
 		ok, err := s.HistoryIndexed(ctx)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if created != (ok && !had) {
+			t.Errorf("IndexHistory(%s) says created %v; indexed before %v, after %v", before, created, had, ok)
 		}
 		return ok
 	}
@@ -98,7 +106,7 @@ func TestHistoryRows(t *testing.T) {
 	} {
 		ingest(t, s, f)
 	}
-	if err := s.IndexHistory(ctx, "20991231"); err != nil {
+	if _, err := s.IndexHistory(ctx, "20991231"); err != nil {
 		t.Fatal(err)
 	}
 	type seen struct{ file, no, paybill string }
@@ -148,7 +156,7 @@ func TestHistoryRows(t *testing.T) {
 func TestHistoryLookupsUseIndexes(t *testing.T) {
 	s := openTest(t)
 	ingest(t, s, file("JYMX_"+merchant+"_20240101.txt", "1"))
-	if err := s.IndexHistory(context.Background(), "20991231"); err != nil {
+	if _, err := s.IndexHistory(context.Background(), "20991231"); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
