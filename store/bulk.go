@@ -37,7 +37,10 @@ func (s *Store) beginWrite(ctx context.Context) (writeConn, error) {
 		writeConn{conn}.release()
 		return writeConn{}, err
 	}
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if err := withWriteLock(ctx, func() error {
+		_, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+		return err
+	}); err != nil {
 		writeConn{conn}.release()
 		return writeConn{}, err
 	}

@@ -70,7 +70,10 @@ func (s *Store) IndexHistory(ctx context.Context, before string) (created bool, 
 	if !older {
 		return false, nil
 	}
-	if _, err := s.db.ExecContext(ctx, historyIndexesSQL); err != nil {
+	if err := withWriteLock(ctx, func() error {
+		_, err := s.db.ExecContext(ctx, historyIndexesSQL)
+		return err
+	}); err != nil {
 		return false, fmt.Errorf("create the history indexes: %w", err)
 	}
 	return true, nil

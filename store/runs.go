@@ -26,8 +26,11 @@ func (s *Store) saveRun(ctx context.Context, res *recon.Result, inputsDigest str
 	if err != nil {
 		return err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
+	var tx *sql.Tx
+	if err := withWriteLock(ctx, func() (err error) {
+		tx, err = s.db.BeginTx(ctx, nil)
+		return err
+	}); err != nil {
 		return err
 	}
 	defer func() {

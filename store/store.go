@@ -15,9 +15,11 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 
@@ -32,8 +34,8 @@ const schemaVersion = 1
 var ErrNotFound = errors.New("not found")
 
 // Store is an open database. It is safe for concurrent use; writes are
-// serialised by SQLite (every write transaction begins IMMEDIATE, waiting up
-// to the busy time-out for another writer).
+// serialised by SQLite (every write transaction begins IMMEDIATE, and
+// waits for another writer as long as it takes: withWriteLock).
 type Store struct {
 	db   *sql.DB
 	path string
@@ -49,14 +51,19 @@ type Store struct {
 	checkpointing atomic.Bool
 }
 
+// busyTimeout is how long SQLite itself waits for another writer before an
+// attempt fails (withWriteLock then tries again); a variable for the tests.
+var busyTimeout = 5 * time.Second
+
 // Open opens the database at path, creating it when missing, and applies
-// the schema. Connections use WAL, foreign keys, a 5 s busy time-out and
-// synchronous=NORMAL (durable at each checkpoint, consistent always).
+// the schema. Connections use WAL, foreign keys, a 5 s busy time-out (then
+// withWriteLock tries again) and synchronous=NORMAL (durable at each
+// checkpoint, consistent always).
 func Open(path string) (*Store, error) {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_foreign_keys", "on")
-	q.Set("_busy_timeout", "5000")
+	q.Set("_busy_timeout", strconv.FormatInt(busyTimeout.Milliseconds(), 10))
 	q.Set("_synchronous", "NORMAL")
 	// A write transaction that first reads (IngestFile, UpsertLedger) must
 	// hold the write lock from its start: a deferred one could fail with
@@ -115,7 +122,10 @@ func (s *Store) migrate(ctx context.Context) error {
 	if v > schemaVersion {
 		return fmt.Errorf("schema version %d is newer than this program's %d", v, schemaVersion)
 	}
-	if _, err := s.db.ExecContext(ctx, reconcile.Schema); err != nil {
+	if err := withWriteLock(ctx, func() error {
+		_, err := s.db.ExecContext(ctx, reconcile.Schema)
+		return err
+	}); err != nil {
 		return fmt.Errorf("apply schema: %w", err)
 	}
 	return nil
