@@ -63,32 +63,18 @@ func unchanged(ctx context.Context, tx *sql.Conn, entries []recon.Entry) ([]bool
 // sample of about a thousand keys, and nothing more when none of them is
 // stored (a file of new entries: nil, every entry is written). It needs
 // every stored text to be TEXT (Store.LedgerHasBlobs), for a BLOB never
-// equals the TEXT it is looked up by.
-func unchangedByKey(ctx context.Context, tx *sql.Conn, entries []recon.Entry) ([]bool, error) {
-	type group struct {
-		partner string
-		kind    recon.Kind
-	}
-	groups := map[group][]string{}
-	for i := range entries {
-		g := group{entries[i].OidPartner, entries[i].Kind}
-		groups[g] = append(groups[g], entries[i].NoOrder)
-	}
-	for g, nos := range groups {
-		slices.Sort(nos)
-		groups[g] = slices.Compact(nos)
-	}
+// equals the TEXT it is looked up by. groups are groupByKey's of entries.
+func unchangedByKey(ctx context.Context, tx *sql.Conn, entries []recon.Entry, groups map[ledgerGroup][]int) ([]bool, error) {
 	d := newDiff(entries)
 	lookUp := func(step int) (found int, err error) {
-		for g, nos := range groups {
-			list := nos
-			if step > 1 {
-				list = nil
-				for i := 0; i < len(nos); i += step {
-					list = append(list, nos[i])
+		for g, in := range groups {
+			var list []string // its order numbers, each once, in order
+			for k := 0; k < len(in); k += step {
+				if no := entries[in[k]].NoOrder; len(list) == 0 || list[len(list)-1] != no {
+					list = append(list, no)
 				}
 			}
-			rows, err := tx.QueryContext(ctx, ledgerKeysSQL, jsonStrings(list), g.partner, g.kind.String())
+			rows, err := tx.QueryContext(ctx, ledgerKeysSQL, jsonStrings(list), g.partner, g.kind)
 			if err != nil {
 				return found, err
 			}
@@ -111,6 +97,36 @@ func unchangedByKey(ctx context.Context, tx *sql.Conn, entries []recon.Entry) ([
 		}
 	}
 	return d.same, nil
+}
+
+// ledgerGroup is one (oid_partner, kind): the first two columns of the
+// ledger's primary key.
+type ledgerGroup struct{ partner, kind string }
+
+// groupByKey returns the places in entries of the entries of each group,
+// in no_order order, and the groups in key order: written in that order,
+// entries append to the table's B-tree instead of splitting pages all over
+// it, a third less work for a large import. Equal keys keep the order
+// given, so an entry given twice is still written twice in turn and the
+// later values win. A group is sorted only when it is not in order
+// already: a ledger usually lists each kind in order, and a sort of a
+// million keys costs a second.
+func groupByKey(entries []recon.Entry) (map[ledgerGroup][]int, []ledgerGroup) {
+	groups := map[ledgerGroup][]int{}
+	for i := range entries {
+		g := ledgerGroup{entries[i].OidPartner, entries[i].Kind.String()}
+		groups[g] = append(groups[g], i)
+	}
+	byNoOrder := func(a, b int) int { return strings.Compare(entries[a].NoOrder, entries[b].NoOrder) }
+	for _, in := range groups {
+		if !slices.IsSortedFunc(in, byNoOrder) {
+			slices.SortStableFunc(in, byNoOrder)
+		}
+	}
+	order := slices.SortedFunc(maps.Keys(groups), func(x, y ledgerGroup) int {
+		return cmp.Or(strings.Compare(x.partner, y.partner), strings.Compare(x.kind, y.kind))
+	})
+	return groups, order
 }
 
 // ledgerKeysSQL selects the entries of oid_partner ?2 and kind ?3 whose
@@ -238,6 +254,7 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 	if err != nil {
 		return c, err
 	}
+	groups, order := groupByKey(entries)
 	// Most of a daily ledger file may have been imported the day before:
 	// entries equal to the stored ones are found and not written at all,
 	// which costs a fraction of a million upserts. Once the store has its
@@ -252,7 +269,7 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 		}
 		switch {
 		case byKey:
-			same, err = unchangedByKey(ctx, tx, entries)
+			same, err = unchangedByKey(ctx, tx, entries, groups)
 		case before <= 4*len(entries):
 			same, err = unchanged(ctx, tx, entries)
 		}
@@ -261,33 +278,14 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 		}
 	}
 	// write holds the places in entries of the entries to write, in key
-	// order: SQLite then appends to the table's B-tree instead of
-	// splitting pages all over it, a third less work for a large import.
-	// Equal keys keep the order given, so an entry given twice is still
-	// written twice in turn and the later values win.
-	// Entries come in groups of one (oid_partner, kind), each in the order
-	// given, and a group is sorted by no_order only when it is not already:
-	// a ledger usually lists each kind in order, and a sort of a million
-	// keys costs a second.
-	type group struct{ partner, kind string }
-	groups := map[group][]int{}
-	for i := range entries {
-		if same == nil || !same[i] {
-			g := group{entries[i].OidPartner, entries[i].Kind.String()}
-			groups[g] = append(groups[g], i)
-		}
-	}
-	order := slices.SortedFunc(maps.Keys(groups), func(x, y group) int {
-		return cmp.Or(strings.Compare(x.partner, y.partner), strings.Compare(x.kind, y.kind))
-	})
-	byNoOrder := func(a, b int) int { return strings.Compare(entries[a].NoOrder, entries[b].NoOrder) }
+	// order (groupByKey).
 	write := make([]int, 0, len(entries))
 	for _, g := range order {
-		in := groups[g]
-		if !slices.IsSortedFunc(in, byNoOrder) {
-			slices.SortStableFunc(in, byNoOrder)
+		for _, i := range groups[g] {
+			if same == nil || !same[i] {
+				write = append(write, i)
+			}
 		}
-		write = append(write, in...)
 	}
 	var full *bulkStmt // for full batches
 	if len(write) >= ledgerBatch {

@@ -305,7 +305,8 @@ func TestUnchangedByKeySameAsScan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := unchangedByKey(ctx, conn, imp)
+		groups, _ := groupByKey(imp)
+		got, err := unchangedByKey(ctx, conn, imp, groups)
 		if err != nil {
 			t.Fatal(err)
 		}
