@@ -679,23 +679,18 @@ func (j *Job) scoped(ctx context.Context, in *match.Input) error {
 		// window reaches, which scoped would read whole anyway.
 		return j.everything(ctx, in)
 	}
-	indexed, err := j.Store.HistoryIndexed(ctx)
-	if err != nil {
+	byNumber, blobs, err := j.Store.ByNumber(ctx)
+	switch {
+	case err != nil:
 		return err
-	}
-	if !indexed {
+	case blobs:
+		j.log().Warn("ledger_entries holds texts written as BLOBs, which look-ups by number cannot find: reading every stored row and entry, which takes longer every day; have the program that writes the ledger bind its texts as TEXT",
+			"merchant", in.Merchant)
+		return j.everything(ctx, in)
+	case !byNumber:
 		// IndexHistory indexes a store that holds history before the
 		// window; this one had none when the run began (it stored its
 		// window itself): a few days, read whole.
-		return j.everything(ctx, in)
-	}
-	blobs, err := j.Store.LedgerHasBlobs(ctx)
-	if err != nil {
-		return err
-	}
-	if blobs {
-		j.log().Warn("ledger_entries holds texts written as BLOBs, which look-ups by number cannot find: reading every stored row and entry, which takes longer every day; have the program that writes the ledger bind its texts as TEXT",
-			"merchant", in.Merchant)
 		return j.everything(ctx, in)
 	}
 	scope := match.NewScope(in.Files, in.Date, in.HistoryStart, j.Options)

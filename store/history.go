@@ -79,16 +79,18 @@ func (s *Store) IndexHistory(ctx context.Context, before string) (created bool, 
 	return true, nil
 }
 
-// lookUpByKey reports whether the ledger's entries can be found by key
-// faster than by reading the table: the store has the history indexes,
-// which say at once whether a text was written as a BLOB, and none was.
-func (s *Store) lookUpByKey(ctx context.Context) (bool, error) {
+// ByNumber reports whether rows and entries can be looked up by number
+// (HistoryRows, LedgerFor, LedgerFrom, and UpsertLedger's search for
+// unchanged entries): the store has the history indexes, and no ledger
+// text was written as a BLOB, which a look-up by TEXT does not find. blobs
+// says which of the two it is when the store is indexed.
+func (s *Store) ByNumber(ctx context.Context) (ok, blobs bool, err error) {
 	indexed, err := s.HistoryIndexed(ctx)
 	if err != nil || !indexed {
-		return false, err
+		return false, false, err
 	}
-	blobs, err := s.LedgerHasBlobs(ctx)
-	return !blobs, err
+	blobs, err = s.LedgerHasBlobs(ctx)
+	return err == nil && !blobs, blobs, err
 }
 
 // HistoryIndexed reports whether the store has the indexes HistoryRows,
@@ -134,11 +136,9 @@ func historyRowsSQL(column string) string {
 		WHERE f.merchant = ?2 AND f.monthly = 0 AND f.kind IN ('JYMX', 'FKMX') AND f.date <= ?3`
 }
 
-// ledgerByKeySQL selects the entries of oid_partner ?5 (merchant ?2, or empty)
-// dated before ?3 of kind ?4 whose no_order is one of the JSON list ?1, by
-// the primary key.
-const ledgerByKeySQL = `SELECT ` + entryJSON + ` FROM json_each(?1) j CROSS JOIN ledger_entries
-	WHERE oid_partner = ?5 AND kind = ?4 AND no_order = j.value AND +dt_order < ?3`
+// ledgerByKeySQL is ledgerKeysSQL (the entries of oid_partner ?2 and kind
+// ?3 whose no_order is one of the JSON list ?1) dated before ?4.
+const ledgerByKeySQL = ledgerKeysSQL + ` AND +dt_order < ?4`
 
 // ledgerByPaybillSQL selects the payment entries of merchant ?2 (and those
 // without oid_partner) dated before ?3 whose oid_paybill is one of the JSON
@@ -296,11 +296,13 @@ func (s *Store) ledgerFor(ctx context.Context, merchant, before string, keys map
 	var out []recon.Entry
 	var jr jsonReader
 	var texts textBlock
+	// read reads the entries q selects, given the JSON list of list first
+	// and then args.
 	read := func(q string, list []string, args ...any) error {
 		if len(list) == 0 {
 			return nil
 		}
-		rows, err := conn.QueryContext(ctx, q, append([]any{jsonStrings(list), merchant, before}, args...)...)
+		rows, err := conn.QueryContext(ctx, q, append([]any{jsonStrings(list)}, args...)...)
 		if err != nil {
 			return err
 		}
@@ -331,12 +333,12 @@ func (s *Store) ledgerFor(ctx context.Context, merchant, before string, keys map
 			continue
 		}
 		for _, kind := range []recon.Kind{recon.KindPayment, recon.KindRefund, recon.KindPayout} {
-			if err := read(ledgerByKeySQL, keys[kind], kind.String(), partner); err != nil {
+			if err := read(ledgerByKeySQL, keys[kind], partner, kind.String(), before); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if err := read(ledgerByPaybillSQL, paybills); err != nil {
+	if err := read(ledgerByPaybillSQL, paybills, merchant, before); err != nil {
 		return nil, err
 	}
 	texts.flush(out)

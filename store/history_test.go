@@ -39,6 +39,9 @@ func TestHistoryIndexes(t *testing.T) {
 	if indexed("20991231") {
 		t.Fatal("a new store has the history indexes")
 	}
+	if ok, blobs, err := s.ByNumber(ctx); err != nil || ok || blobs {
+		t.Errorf("ByNumber without the indexes = %v, %v, %v", ok, blobs, err)
+	}
 	m := "JYMX_" + merchant + "_202401.txt"
 	ingest(t, s, file(m, "m", row(m, 1, "a", 1)))
 	if indexed("20991231") {
@@ -73,6 +76,9 @@ func TestHistoryIndexes(t *testing.T) {
 		}
 		if has, err := s.LedgerHasBlobs(ctx); err != nil || has != blob {
 			t.Errorf("LedgerHasBlobs = %v, %v; want %v", has, err, blob)
+		}
+		if ok, blobs, err := s.ByNumber(ctx); err != nil || ok == blob || blobs != blob {
+			t.Errorf("ByNumber = %v, %v, %v; want %v, %v", ok, blobs, err, !blob, blob)
 		}
 	}
 }
@@ -166,7 +172,8 @@ func TestHistoryLookupsUseIndexes(t *testing.T) {
 	}{
 		{historyRowsSQL("no_order"), []any{`["a"]`, merchant, "20240101"}, []string{"statement_rows_no_order"}},
 		{historyRowsSQL("oid_paybill"), []any{`["a"]`, merchant, "20240101"}, []string{"statement_rows_oid_paybill"}},
-		{ledgerByKeySQL, []any{`["a"]`, merchant, "20240101", "payment", ""}, []string{"PRIMARY KEY"}},
+		{ledgerByKeySQL, []any{`["a"]`, "", "payment", "20240101"}, []string{"PRIMARY KEY"}},
+		{ledgerKeysSQL, []any{`["a"]`, merchant, "payment"}, []string{"PRIMARY KEY"}},
 		{ledgerByPaybillSQL, []any{`["a"]`, merchant, "20240101"}, []string{"ledger_entries_oid_paybill"}},
 		{ledgerFromSQL, []any{merchant, "20240101"}, []string{"ledger_entries_dt_order"}},
 		{`SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE ` + ledgerBlobs + `)`, nil, []string{"ledger_entries_blobs"}},

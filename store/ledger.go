@@ -263,7 +263,7 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 	// whole.
 	var same []bool
 	if len(entries) >= ledgerDiffMin && before > 0 {
-		byKey, err := s.lookUpByKey(ctx)
+		byKey, _, err := s.ByNumber(ctx)
 		if err != nil {
 			return c, err
 		}
