@@ -528,19 +528,26 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (result *recon.R
 	w := &writer{}
 	defer w.wait()
 	ledgerRead := func() error { return nil }
+	queueLedger := func() {}
 	if imp := j.Import; imp != nil {
-		// The ledger file is read beside D's statements. Its store is
-		// first in line, so that the ledger is stored whatever becomes of
-		// the run, as `reconcile ledger import` would; the writer waits
-		// for the read, while D's files are read for matching.
+		// The ledger file is read beside D's statements and stored after
+		// D's files: the writer stores D's JYMX (read by the store itself)
+		// while the ledger is being read, instead of waiting for it. The
+		// ledger is stored whatever becomes of the run, as `reconcile
+		// ledger import` would: queued once D's files are, or, on an
+		// early return, by the deferred call (before w.wait, which runs
+		// after it).
 		ledgerRead = imp.start()
-		w.queue(func() {
-			if ledgerRead() != nil {
-				return
-			}
-			imp.Counts, imp.Err = j.Store.UpsertLedger(ctx, imp.Entries)
-			imp.Done = true
+		queueLedger = sync.OnceFunc(func() {
+			w.queue(func() {
+				if ledgerRead() != nil {
+					return
+				}
+				imp.Counts, imp.Err = j.Store.UpsertLedger(ctx, imp.Entries)
+				imp.Done = true
+			})
 		})
+		defer queueLedger()
 		// A ledger that cannot be read is the run's error before any
 		// other, as it would be had it been read first.
 		defer func() {
@@ -569,6 +576,8 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (result *recon.R
 			files = append(files, l)
 		}
 	}
+
+	queueLedger()
 
 	// The earlier days the window reaches: ingest them when the store
 	// lacks them, so history and pairing see them (SPEC §4.1).

@@ -65,6 +65,12 @@ func Open(path string) (*Store, error) {
 	q.Set("_foreign_keys", "on")
 	q.Set("_busy_timeout", strconv.FormatInt(busyTimeout.Milliseconds(), 10))
 	q.Set("_synchronous", "NORMAL")
+	// SQLite's multi-thread mode: no mutex around every call on a
+	// connection. database/sql hands a connection to one goroutine at a
+	// time, and go-sqlite3's interrupt on a cancelled context is one call
+	// SQLite allows from another thread. The bulk writes spend about 15%
+	// less time (BenchmarkIngest 3.2-3.3 s -> 2.7-2.8 s).
+	q.Set("_mutex", "no")
 	// A write transaction that first reads (IngestFile, UpsertLedger) must
 	// hold the write lock from its start: a deferred one could fail with
 	// SQLITE_BUSY on upgrade, which the busy time-out does not retry.
