@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS statement_files (
     size        INTEGER NOT NULL,            -- bytes
     sha256      TEXT    NOT NULL,            -- hex of the file's bytes
     encoding    TEXT    NOT NULL,            -- 'UTF-8', 'UTF-8 (BOM)' or 'GB18030' as detected
-    rows        INTEGER NOT NULL,            -- good detail rows stored in statement_rows
+    rows        INTEGER NOT NULL,            -- good detail rows read (of a daily file: stored in statement_rows)
     malformed   INTEGER NOT NULL,            -- lines stored in malformed_rows
     title_line  INTEGER NOT NULL DEFAULT 0,  -- line of a skipped title row, 0 if none
     warnings    TEXT,                        -- JSON array of file-level notes, NULL if none
@@ -60,8 +60,17 @@ CREATE TABLE IF NOT EXISTS file_changes (
 
 CREATE INDEX IF NOT EXISTS file_changes_name ON file_changes (name, id);
 
--- Good detail rows of JYMX and FKMX files, daily and monthly (SPEC §2.3),
--- one per physical line. Field numbers are the seed's.
+-- Good detail rows of daily JYMX and FKMX files (SPEC §2.3), one per
+-- physical line. Field numbers are the seed's.
+--
+-- A monthly file's rows are not stored here: they repeat the daily files'
+-- rows, which are, and a large merchant's month is thirty million of them,
+-- which would take longer to store than the whole monthly run may (issue
+-- 6). A monthly run stores the file (statement_files, with its SHA-256 and
+-- row count) and its malformed lines, and every row in which it differs
+-- from the daily files is a monthly_daily_mismatch finding of the run,
+-- with the file and line (SPEC §2.6). (Databases written by earlier
+-- versions may hold a monthly file's rows; nothing reads them.)
 --
 -- Indexes: here only (file_id, line), which the cascade delete, File() and
 -- the in-order streaming of StatementRows need. A run reads its window's

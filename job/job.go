@@ -185,6 +185,7 @@ type loaded struct {
 	prevSHA256 string
 	err        error  // the background store's error
 	storedSHA  string // SHA-256 of the bytes the store read, when it read the file itself
+	rows       int    // good rows read, when file holds none (a monthly file)
 }
 
 // stored says whether the file was stored as it was read for matching,
@@ -235,21 +236,9 @@ func (w *writer) wait() {
 // file is stored in the background: call w.wait, then read l.err; without,
 // it is stored (after anything w has queued) before get returns.
 func (j *Job) get(ctx context.Context, name string, wait bool, w *writer, async bool) (*loaded, error) {
-	var f fetch.Fetched
-	var err error
-	if wait && j.Retry != nil {
-		f, err = j.Retry.Get(ctx, j.Source, name)
-	} else {
-		f, err = j.Source.Get(ctx, name)
-	}
+	f, err := j.fetch(ctx, name, wait)
 	if err != nil {
-		if errors.Is(err, fetch.ErrNotPublished) {
-			return nil, err
-		}
-		// The source failed (unreachable after retries, refused): the
-		// input is not available. Host-key and auth errors stay
-		// recognisable through the wrap.
-		return nil, fmt.Errorf("%w: %w", ErrInputUnavailable, err)
+		return nil, err
 	}
 	fn, err := parse.ParseName(name)
 	if err != nil {
@@ -279,6 +268,29 @@ func (j *Job) get(ctx context.Context, name string, wait bool, w *writer, async 
 		return nil, err
 	}
 	return l, nil
+}
+
+// fetch fetches one file, through j.Retry when wait is set. A file not
+// published comes back as an error wrapping fetch.ErrNotPublished; any
+// other failure wraps ErrInputUnavailable.
+func (j *Job) fetch(ctx context.Context, name string, wait bool) (fetch.Fetched, error) {
+	var f fetch.Fetched
+	var err error
+	if wait && j.Retry != nil {
+		f, err = j.Retry.Get(ctx, j.Source, name)
+	} else {
+		f, err = j.Source.Get(ctx, name)
+	}
+	if err != nil {
+		if errors.Is(err, fetch.ErrNotPublished) {
+			return f, err
+		}
+		// The source failed (unreachable after retries, refused): the
+		// input is not available. Host-key and auth errors stay
+		// recognisable through the wrap.
+		return f, fmt.Errorf("%w: %w", ErrInputUnavailable, err)
+	}
+	return f, nil
 }
 
 // read reads the fetched file at path for matching. A detail file's rows
@@ -933,7 +945,7 @@ func inputFiles(files []*loaded) []recon.InputFile {
 		f := l.file
 		out = append(out, recon.InputFile{
 			Name: f.Name, Kind: f.Kind, Size: f.Size, SHA256: f.SHA256, Encoding: f.Encoding,
-			Rows: len(f.Rows), Malformed: len(f.Malformed), Changed: l.changed, PrevSHA256: l.prevSHA256,
+			Rows: max(len(f.Rows), l.rows), Malformed: len(f.Malformed), Changed: l.changed, PrevSHA256: l.prevSHA256,
 		})
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
@@ -957,40 +969,20 @@ func digest(res *recon.Result) (string, error) {
 // Monthly checks a month's JYMX (and FKMX) monthly file against the
 // month's daily files (SPEC §2.6), fetching daily files the store lacks.
 func (j *Job) Monthly(ctx context.Context, merchant, month string) (*recon.Result, error) {
-	first, err := time.Parse("200601", month)
-	if err != nil {
+	if _, err := time.Parse("200601", month); err != nil {
 		return nil, fmt.Errorf("month %q: %w", month, err)
 	}
 	var files []*loaded
 	res := &recon.Result{Merchant: merchant, Period: month, Monthly: true}
 	for _, kind := range []recon.FileKind{recon.FileJYMX, recon.FileFKMX} {
-		name := fileName(kind, merchant, month)
-		var m *loaded
-		if kind == recon.FileJYMX {
-			m, err = j.required(ctx, name, nil, false)
-		} else {
-			m, err = j.optional(ctx, name, nil, false)
-		}
+		l, out, err := j.monthly(ctx, merchant, month, kind)
 		if err != nil {
 			return nil, err
 		}
-		if m == nil {
-			continue
+		if l == nil {
+			continue // no monthly FKMX file
 		}
-		files = append(files, m)
-		daily := map[string]*recon.StatementFile{}
-		for d := first; d.Month() == first.Month(); d = d.AddDate(0, 0, 1) {
-			day := d.Format("20060102")
-			f, err := j.dailyFile(ctx, fileName(kind, merchant, day))
-			if err != nil {
-				return nil, err
-			}
-			if f != nil {
-				daily[day] = f
-			}
-		}
-		out := match.Monthly(match.MonthlyInput{Month: month, Monthly: m.file, Daily: daily,
-			DailyOptional: kind == recon.FileFKMX})
+		files = append(files, l)
 		res.Findings = append(res.Findings, out.Findings...)
 		res.DayTotals = append(res.DayTotals, out.DayTotals...)
 		res.Statement.Read += out.Statement.Read
@@ -1005,21 +997,163 @@ func (j *Job) Monthly(ctx context.Context, merchant, month string) (*recon.Resul
 	return res, nil
 }
 
-// dailyFile returns a daily file from the store, fetching it first when
-// the store lacks it; nil when neither has it.
-func (j *Job) dailyFile(ctx context.Context, name string) (*recon.StatementFile, error) {
-	f, err := j.Store.File(ctx, name)
+// monthlyWorkers is how many days a monthly run compares at once: each
+// reads its daily file from the store, on a connection of its own.
+const monthlyWorkers = 2
+
+// monthly compares the month's monthly file of kind (JYMX: required;
+// FKMX: nil when not published) with that month's daily files of the same
+// kind, as match.MonthlyCompare does: the daily files the store lacks are
+// fetched and stored first; the monthly file is read once, keeping a
+// fingerprint per row, and stored as a file without its rows (they repeat
+// the daily files'); then the days are compared, reading each daily file
+// from the store.
+func (j *Job) monthly(ctx context.Context, merchant, month string, kind recon.FileKind) (*loaded, match.MonthlyOutcome, error) {
+	var out match.MonthlyOutcome
+	name := fileName(kind, merchant, month)
+	fn, err := parse.ParseName(name)
+	if err != nil {
+		return nil, out, err
+	}
+	f, err := j.fetch(ctx, name, kind == recon.FileJYMX)
+	switch {
+	case kind == recon.FileFKMX && errors.Is(err, fetch.ErrNotPublished):
+		return nil, out, nil
+	case errors.Is(err, fetch.ErrNotPublished) || errors.Is(err, fetch.ErrDeadline):
+		return nil, out, fmt.Errorf("%w: %w", ErrInputUnavailable, err)
+	case err != nil:
+		return nil, out, err
+	}
+
+	// The daily files, stored first where the store lacks them.
+	daily := map[string]store.StoredFile{}
+	var withDaily []string
+	first, _ := time.Parse("200601", month)
+	for d := first; d.Month() == first.Month(); d = d.AddDate(0, 0, 1) {
+		day := d.Format("20060102")
+		sf, ok, err := j.storedDaily(ctx, fileName(kind, merchant, day))
+		if err != nil {
+			return nil, out, err
+		}
+		if ok {
+			daily[day] = sf
+			withDaily = append(withDaily, day)
+		}
+	}
+
+	cmp := match.NewMonthlyCompare(month, name, kind == recon.FileFKMX)
+	rows := 0
+	sf, err := parse.ScanFileLean(f.Path,
+		func(r *recon.Row) error { cmp.Add(r); rows++; return nil },
+		func() error { cmp.Restart(); rows = 0; return nil })
+	if errors.Is(err, parse.ErrCrossBorder) {
+		return nil, out, fmt.Errorf("%w: %w", ErrInputUnavailable, err)
+	}
+	if err != nil {
+		return nil, out, err
+	}
+	j.log().Info("statement file read", "file", name, "rows", rows, "malformed", len(sf.Malformed), "encoding", sf.Encoding)
+	l := &loaded{file: sf, rows: rows}
+	if err := j.storeMonthly(ctx, fn, sf, rows, l); err != nil {
+		return nil, out, err
+	}
+
+	days := cmp.Days(withDaily)
+	next := make(chan string)
+	errs := make(chan error, monthlyWorkers)
+	for range monthlyWorkers {
+		go func() {
+			var err error
+			for day := range next {
+				if err != nil {
+					continue // draining
+				}
+				var df *match.DailyFile
+				if stored, ok := daily[day]; ok {
+					dn := fileName(kind, merchant, day)
+					df = &match.DailyFile{Name: dn,
+						Rows: func(fn func(*recon.Row) error) error { return j.Store.RowKeys(ctx, stored, dn, fn) },
+						At:   func(lines []int) ([]recon.Row, error) { return j.Store.RowsAt(ctx, stored, dn, lines) }}
+				}
+				err = cmp.Day(day, df)
+			}
+			errs <- err
+		}()
+	}
+	for _, day := range days {
+		next <- day
+	}
+	close(next)
+	for range monthlyWorkers {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
+	}
+	if err != nil {
+		return nil, out, err
+	}
+	out, err = cmp.Finish(sf.Malformed, func(lines []int) ([]recon.Row, error) { return rowsAt(f.Path, sf.SHA256, lines) })
+	return l, out, err
+}
+
+// storedDaily returns the stored daily file name, fetching and storing it
+// first when the store lacks it; ok is false when neither has it.
+func (j *Job) storedDaily(ctx context.Context, name string) (store.StoredFile, bool, error) {
+	sf, err := j.Store.Stored(ctx, name)
 	if err == nil {
-		return f, nil
+		return sf, true, nil
 	}
 	if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
+		return sf, false, err
 	}
 	l, err := j.optional(ctx, name, nil, false)
 	if err != nil || l == nil {
+		return sf, false, err
+	}
+	sf, err = j.Store.Stored(ctx, name)
+	return sf, err == nil, err
+}
+
+// storeMonthly stores the monthly file read as sf, with rows good rows:
+// its file row and malformed lines, not its rows (see statement_rows in
+// schema.sql). A file whose name is stored with other bytes replaces it,
+// as a daily file does, and l says so.
+func (j *Job) storeMonthly(ctx context.Context, fn recon.FileName, sf *recon.StatementFile, rows int, l *loaded) error {
+	w, err := j.Store.BeginFile(ctx, fn, sf.Size, sf.SHA256, j.now())
+	if err != nil {
+		return err
+	}
+	defer w.Rollback()
+	ing, err := w.CommitUnstored(sf, rows)
+	if err != nil {
+		return err
+	}
+	if ing.Status == store.Replaced {
+		l.changed, l.prevSHA256 = true, ing.PrevSHA256
+		j.log().Warn("statement file changed since it was last read", "file", fn.Name, "old_sha256", ing.PrevSHA256, "new_sha256", sf.SHA256)
+	}
+	j.log().Info("statement file stored", "file", fn.Name, "status", ing.Status.String())
+	return nil
+}
+
+// rowsAt reads the statement file at path again for its good rows at
+// lines (sorted), lean; sha256 is what its bytes were, and the whole file
+// is read to check they still are.
+func rowsAt(path, sha256 string, lines []int) ([]recon.Row, error) {
+	var out []recon.Row
+	again, err := parse.ScanFileLean(path, func(r *recon.Row) error {
+		if _, ok := slices.BinarySearch(lines, r.Line); ok {
+			out = append(out, *r)
+		}
+		return nil
+	}, func() error { out = out[:0]; return nil })
+	if err != nil {
 		return nil, err
 	}
-	return l.file, nil
+	if again.SHA256 != sha256 {
+		return nil, fmt.Errorf("%s changed while it was read (SHA-256 %s, then %s)", again.Name, sha256, again.SHA256)
+	}
+	return out, nil
 }
 
 // Yesterday is the settle date a morning run reconciles: the day before
