@@ -1106,10 +1106,27 @@ func (j *Job) storedDaily(ctx context.Context, name string) (store.StoredFile, b
 	if !errors.Is(err, store.ErrNotFound) {
 		return sf, false, err
 	}
-	l, err := j.optional(ctx, name, nil, false)
-	if err != nil || l == nil {
+	// Stored as the daily run stores it, without the reading for
+	// matching, which nobody needs here.
+	f, err := j.fetch(ctx, name, false)
+	if errors.Is(err, fetch.ErrNotPublished) {
+		return sf, false, nil
+	}
+	if err != nil {
 		return sf, false, err
 	}
+	fn, err := parse.ParseName(name)
+	if err != nil {
+		return sf, false, err
+	}
+	ing, _, err := j.storeDetail(ctx, f, fn, j.now())
+	if errors.Is(err, parse.ErrCrossBorder) {
+		return sf, false, fmt.Errorf("%w: %w", ErrInputUnavailable, err)
+	}
+	if err != nil {
+		return sf, false, err
+	}
+	j.log().Info("statement file stored", "file", name, "status", ing.Status.String())
 	sf, err = j.Store.Stored(ctx, name)
 	return sf, err == nil, err
 }
