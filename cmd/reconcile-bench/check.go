@@ -9,28 +9,35 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/lianlian-recon/reconcile/gen"
+	"github.com/lianlian-recon/reconcile/recon"
 )
 
-// runFindings is what one run reported: no_orders per finding kind (from
-// discrepancies.csv), the pending no_orders and the statement rows read
-// (from summary.json).
+// runFindings is what one run reported: the findings of each kind (from
+// discrepancies.csv) by a key, the no_order unless told otherwise, the
+// pending no_orders and the statement rows read (from summary.json).
 type runFindings struct {
 	ByKind  map[string][]string
 	Pending []string
 	Read    int
 }
 
-// readFindings reads the report folder of one run (SPEC §6).
-func readFindings(dir string) (runFindings, error) {
+// readFindings reads the report folder of one run (SPEC §6); each finding
+// is keyed by the values of keyCols joined by ":", by default its no_order
+// ("file", "line" key a monthly run's findings by where they are).
+func readFindings(dir string, keyCols ...string) (runFindings, error) {
 	got := runFindings{ByKind: map[string][]string{}}
+	if len(keyCols) == 0 {
+		keyCols = []string{"no_order"}
+	}
 	f, err := os.Open(dir + "/discrepancies.csv")
 	if err != nil {
 		return got, err
 	}
 	defer f.Close()
-	if err := parseDiscrepancies(f, got.ByKind); err != nil {
+	if err := parseDiscrepancies(f, got.ByKind, keyCols); err != nil {
 		return got, fmt.Errorf("%s: %w", f.Name(), err)
 	}
 	b, err := os.ReadFile(dir + "/summary.json")
@@ -55,8 +62,9 @@ func readFindings(dir string) (runFindings, error) {
 	return got, nil
 }
 
-// parseDiscrepancies adds the (kind, no_order) of every finding to byKind.
-func parseDiscrepancies(r io.Reader, byKind map[string][]string) error {
+// parseDiscrepancies adds every finding to byKind under its kind, keyed by
+// the values of keyCols joined by ":".
+func parseDiscrepancies(r io.Reader, byKind map[string][]string, keyCols []string) error {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return err
@@ -66,10 +74,17 @@ func parseDiscrepancies(r io.Reader, byKind map[string][]string) error {
 	if err != nil {
 		return fmt.Errorf("header: %w", err)
 	}
-	kindCol, noCol := slices.Index(head, "kind"), slices.Index(head, "no_order")
-	if kindCol < 0 || noCol < 0 {
-		return fmt.Errorf("header %q lacks kind or no_order", head)
+	kindCol := slices.Index(head, "kind")
+	if kindCol < 0 {
+		return fmt.Errorf("header %q lacks kind", head)
 	}
+	cols := make([]int, len(keyCols))
+	for i, name := range keyCols {
+		if cols[i] = slices.Index(head, name); cols[i] < 0 {
+			return fmt.Errorf("header %q lacks %s", head, name)
+		}
+	}
+	key := make([]string, len(cols))
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -78,7 +93,10 @@ func parseDiscrepancies(r io.Reader, byKind map[string][]string) error {
 		if err != nil {
 			return err
 		}
-		byKind[rec[kindCol]] = append(byKind[rec[kindCol]], rec[noCol])
+		for i, c := range cols {
+			key[i] = rec[c]
+		}
+		byKind[rec[kindCol]] = append(byKind[rec[kindCol]], strings.Join(key, ":"))
 	}
 }
 
@@ -150,4 +168,61 @@ func firstFew(s []string) string {
 		return fmt.Sprintf("%q …", s[:5])
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+// compareMonth lists every difference between the planted monthly/daily
+// differences and what a monthly run reported (keyed by file and line):
+// each side's lines must be exactly the planted ones, each reported once;
+// any other kind of finding is a difference; and the run must have read
+// every row of both sides.
+func compareMonth(p monthPlanted, got runFindings) []string {
+	var gotMonthly, gotDaily []string
+	for _, k := range got.ByKind[string(recon.MonthlyDailyMismatch)] {
+		if strings.HasPrefix(k, p.Monthly+":") {
+			gotMonthly = append(gotMonthly, k)
+		} else {
+			gotDaily = append(gotDaily, k)
+		}
+	}
+	var diffs []string
+	diffs = append(diffs, diffSets("in the monthly file only", placeKeys(p.monthlyOnly()), gotMonthly)...)
+	diffs = append(diffs, diffSets("in a daily file only", placeKeys(p.dailyOnly()), gotDaily)...)
+	if twice := repeated(got.ByKind[string(recon.MonthlyDailyMismatch)]); len(twice) > 0 {
+		diffs = append(diffs, fmt.Sprintf("%d lines reported more than once: %s", len(twice), firstFew(twice)))
+	}
+	kinds := make([]string, 0, len(got.ByKind))
+	for k := range got.ByKind {
+		if k != string(recon.MonthlyDailyMismatch) {
+			kinds = append(kinds, k)
+		}
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		diffs = append(diffs, fmt.Sprintf("%s: %d reported, none planted: %s", k, len(got.ByKind[k]), firstFew(got.ByKind[k])))
+	}
+	if want := p.MonthlyRows + p.DailyRows; got.Read != want {
+		diffs = append(diffs, fmt.Sprintf("statement rows read: want %d (monthly %d + daily %d), got %d", want, p.MonthlyRows, p.DailyRows, got.Read))
+	}
+	return diffs
+}
+
+func placeKeys(ps []place) []string {
+	keys := make([]string, len(ps))
+	for i, p := range ps {
+		keys[i] = p.String()
+	}
+	return keys
+}
+
+// repeated returns the members of s that occur more than once, sorted.
+func repeated(s []string) []string {
+	seen := make(map[string]int, len(s))
+	var out []string
+	for _, k := range s {
+		if seen[k]++; seen[k] == 2 {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -3,6 +3,10 @@
 // invocation, and checks that the run's findings equal the planted ones
 // (issue 6, SPEC §8). `make bench` runs it.
 //
+// With -monthly it measures `reconcile run --month` instead, on a generated
+// month of daily files and the monthly file that repeats them with planted
+// differences (monthly.go, monthdata.go). `make bench-monthly` runs it.
+//
 // Floors and job runs are child processes, so each one's CPU time and peak
 // RSS come from its own rusage.
 package main
@@ -42,7 +46,19 @@ type options struct {
 	runs               int
 	cfg                gen.Config
 	floor, file        string // child mode: run one floor on one file
+
+	monthly bool // a monthly run instead of a daily one (monthly.go)
+	month   string
+	days    int
+	plant   int
 }
+
+// Flags of one mode only: given with the other mode they are refused, not
+// ignored.
+var (
+	dailyOnly   = []string{"date", "findings"}
+	monthlyOnly = []string{"month", "days", "plant"}
+)
 
 func run(args []string, out io.Writer) error {
 	var o options
@@ -50,7 +66,7 @@ func run(args []string, out io.Writer) error {
 	fs.StringVar(&o.root, "dir", "/tmp/reconcile-bench", "cache folder for generated data and runs")
 	fs.StringVar(&o.bin, "bin", "", "the reconcile binary to run (required)")
 	fs.StringVar(&o.genHash, "gen-hash", "", "hash of the generator's source, part of the cache key")
-	fs.IntVar(&o.runs, "runs", 3, "runs of each measurement; the median is printed")
+	fs.IntVar(&o.runs, "runs", 3, "runs of each measurement; the median is printed (-monthly: run 1 cold, the median of the rest)")
 	fs.StringVar(&o.cfg.Merchant, "merchant", "201403251000001147", "18-digit merchant number")
 	fs.StringVar(&o.cfg.Date, "date", "20240528", "settle date yyyymmdd")
 	fs.IntVar(&o.cfg.Payments, "payments", 1000000, "payments to generate")
@@ -59,6 +75,10 @@ func run(args []string, out io.Writer) error {
 	fs.Int64Var(&o.cfg.Seed, "seed", 20240528, "generator seed")
 	fs.StringVar(&o.floor, "floor", "", "internal: run one floor (count, split, decode) on -file and print its result")
 	fs.StringVar(&o.file, "file", "", "internal: the file for -floor")
+	fs.BoolVar(&o.monthly, "monthly", false, "measure `reconcile run --month` on a generated month of daily files and its monthly file")
+	fs.StringVar(&o.month, "month", "202405", "monthly: the month yyyymm")
+	fs.IntVar(&o.days, "days", 30, "monthly: days 1..N of the month have a daily file")
+	fs.IntVar(&o.plant, "plant", 30, "monthly: rows of each planted difference (dropped, amount changed, extra)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -70,6 +90,22 @@ func run(args []string, out io.Writer) error {
 	}
 	if o.runs < 1 {
 		return errors.New("-runs must be at least 1")
+	}
+	other := monthlyOnly
+	if o.monthly {
+		other = dailyOnly
+	}
+	var conflict error
+	fs.Visit(func(f *flag.Flag) {
+		if slices.Contains(other, f.Name) && conflict == nil {
+			conflict = fmt.Errorf("-%s is for the other mode (-monthly=%t)", f.Name, !o.monthly)
+		}
+	})
+	if conflict != nil {
+		return conflict
+	}
+	if o.monthly {
+		return benchMonthly(o, out)
 	}
 	o.cfg.GBK = true
 	return bench(o, out)
