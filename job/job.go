@@ -997,17 +997,19 @@ func (j *Job) Monthly(ctx context.Context, merchant, month string) (*recon.Resul
 	return res, nil
 }
 
-// monthlyWorkers is how many days a monthly run compares at once: each
-// reads its daily file from the store, on a connection of its own.
+// monthlyWorkers is how many goroutines of a monthly run read daily files
+// from the store (each on a connection of its own) and compare days: the
+// machine's two cores.
 const monthlyWorkers = 2
 
 // monthly compares the month's monthly file of kind (JYMX: required;
 // FKMX: nil when not published) with that month's daily files of the same
 // kind, as match.MonthlyCompare does: the daily files the store lacks are
-// fetched and stored first; the monthly file is read once, keeping a
-// fingerprint per row, and stored as a file without its rows (they repeat
-// the daily files'); then the days are compared, reading each daily file
-// from the store.
+// fetched and stored first; then the monthly file is read once, keeping a
+// fingerprint per row, while the daily files are read from the store; the
+// monthly file is stored as a file without its rows (they repeat the daily
+// files'); the days are compared; and the few rows that differ are read
+// again for their details.
 func (j *Job) monthly(ctx context.Context, merchant, month string, kind recon.FileKind) (*loaded, match.MonthlyOutcome, error) {
 	var out match.MonthlyOutcome
 	name := fileName(kind, merchant, month)
@@ -1041,7 +1043,51 @@ func (j *Job) monthly(ctx context.Context, merchant, month string, kind recon.Fi
 		}
 	}
 
+	// The daily files are read from the store while the monthly file is
+	// read: by one goroutine beside the reading of the monthly file, and
+	// a second once that is done.
 	cmp := match.NewMonthlyCompare(month, name, kind == recon.FileFKMX)
+	for day, stored := range daily {
+		cmp.Reserve(day, stored.Rows)
+	}
+	readCtx, cancel := context.WithCancel(ctx)
+	next := make(chan string, len(withDaily))
+	for _, day := range withDaily {
+		next <- day
+	}
+	close(next)
+	readErrs := make(chan error, monthlyWorkers)
+	readers := 0
+	readDays := func() {
+		var err error
+		for day := range next {
+			if err == nil {
+				dn, stored := fileName(kind, merchant, day), daily[day]
+				err = cmp.ReadDaily(day, &match.DailyFile{Name: dn, Size: stored.Rows,
+					Rows: func(fn func(*recon.Row) error) error { return j.Store.RowKeys(readCtx, stored, dn, fn) },
+					At:   func(lines []int) ([]recon.Row, error) { return j.Store.RowsAt(ctx, stored, dn, lines) }})
+			}
+		}
+		readErrs <- err
+	}
+	// waitReaders stops the readers (after an error) or waits for them.
+	waitReaders := func(stop bool) error {
+		if stop {
+			cancel()
+		}
+		var err error
+		for ; readers > 0; readers-- {
+			if e := <-readErrs; e != nil && err == nil {
+				err = e
+			}
+		}
+		cancel()
+		return err
+	}
+	defer waitReaders(true)
+	readers++
+	go readDays()
+
 	rows := 0
 	sf, err := parse.ScanFileLean(f.Path,
 		func(r *recon.Row) error { cmp.Add(r); rows++; return nil },
@@ -1053,37 +1099,34 @@ func (j *Job) monthly(ctx context.Context, merchant, month string, kind recon.Fi
 		return nil, out, err
 	}
 	j.log().Info("statement file read", "file", name, "rows", rows, "malformed", len(sf.Malformed), "encoding", sf.Encoding)
+	readers++
+	go readDays()
 	l := &loaded{file: sf, rows: rows}
 	if err := j.storeMonthly(ctx, fn, sf, rows, l); err != nil {
 		return nil, out, err
 	}
+	if err := waitReaders(false); err != nil {
+		return nil, out, err
+	}
 
-	days := cmp.Days(withDaily)
-	next := make(chan string)
+	days := cmp.Days()
+	work := make(chan string, len(days))
+	for _, day := range days {
+		work <- day
+	}
+	close(work)
 	errs := make(chan error, monthlyWorkers)
 	for range monthlyWorkers {
 		go func() {
 			var err error
-			for day := range next {
-				if err != nil {
-					continue // draining
+			for day := range work {
+				if err == nil {
+					err = cmp.Day(day)
 				}
-				var df *match.DailyFile
-				if stored, ok := daily[day]; ok {
-					dn := fileName(kind, merchant, day)
-					df = &match.DailyFile{Name: dn,
-						Rows: func(fn func(*recon.Row) error) error { return j.Store.RowKeys(ctx, stored, dn, fn) },
-						At:   func(lines []int) ([]recon.Row, error) { return j.Store.RowsAt(ctx, stored, dn, lines) }}
-				}
-				err = cmp.Day(day, df)
 			}
 			errs <- err
 		}()
 	}
-	for _, day := range days {
-		next <- day
-	}
-	close(next)
 	for range monthlyWorkers {
 		if e := <-errs; e != nil && err == nil {
 			err = e
@@ -1092,7 +1135,7 @@ func (j *Job) monthly(ctx context.Context, merchant, month string, kind recon.Fi
 	if err != nil {
 		return nil, out, err
 	}
-	out, err = cmp.Finish(sf.Malformed, func(lines []int) ([]recon.Row, error) { return rowsAt(f.Path, sf.SHA256, lines) })
+	out, err = cmp.Finish(sf.Malformed, func(lines []int) ([]recon.Row, error) { return parse.RowsAt(f.Path, sf.Encoding, lines) })
 	return l, out, err
 }
 
@@ -1151,26 +1194,6 @@ func (j *Job) storeMonthly(ctx context.Context, fn recon.FileName, sf *recon.Sta
 	}
 	j.log().Info("statement file stored", "file", fn.Name, "status", ing.Status.String())
 	return nil
-}
-
-// rowsAt reads the statement file at path again for its good rows at
-// lines (sorted), lean; sha256 is what its bytes were, and the whole file
-// is read to check they still are.
-func rowsAt(path, sha256 string, lines []int) ([]recon.Row, error) {
-	var out []recon.Row
-	again, err := parse.ScanFileLean(path, func(r *recon.Row) error {
-		if _, ok := slices.BinarySearch(lines, r.Line); ok {
-			out = append(out, *r)
-		}
-		return nil
-	}, func() error { out = out[:0]; return nil })
-	if err != nil {
-		return nil, err
-	}
-	if again.SHA256 != sha256 {
-		return nil, fmt.Errorf("%s changed while it was read (SHA-256 %s, then %s)", again.Name, sha256, again.SHA256)
-	}
-	return out, nil
 }
 
 // Yesterday is the settle date a morning run reconciles: the day before

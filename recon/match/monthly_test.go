@@ -66,8 +66,9 @@ type MonthlyInput struct {
 	DailyOptional bool
 }
 
-// compareMonthly runs MonthlyCompare over in, the days concurrently as the
-// job runs them, and checks that the details of the rows that differ are
+// compareMonthly runs MonthlyCompare over in as the job runs it: the daily
+// files read while the monthly rows are added, then the days compared
+// concurrently; and checks that the details of the rows that differ are
 // asked for once, in line order.
 func compareMonthly(t testing.TB, in MonthlyInput) MonthlyOutcome {
 	t.Helper()
@@ -84,33 +85,42 @@ func compareMonthly(t testing.TB, in MonthlyInput) MonthlyOutcome {
 		return out, nil
 	}
 	c := NewMonthlyCompare(in.Month, in.Monthly.Name, in.DailyOptional)
+	var errs []error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for day, f := range in.Daily {
+		df := &DailyFile{Name: f.Name,
+			Rows: func(fn func(r *recon.Row) error) error {
+				// In reverse: ReadDaily may not rely on line order.
+				for i := len(f.Rows) - 1; i >= 0; i-- {
+					r := f.Rows[i].Lean()
+					if err := fn(&r); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+			At: func(lines []int) ([]recon.Row, error) { return at(f.Rows, lines) }}
+		wg.Go(func() {
+			if err := c.ReadDaily(day, df); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
 	for i := range in.Monthly.Rows {
 		c.Add(&in.Monthly.Rows[i])
 	}
-	var withDaily []string
-	for d := range in.Daily {
-		withDaily = append(withDaily, d)
-	}
-	days := c.Days(withDaily)
-	errs := make([]error, len(days))
-	var wg sync.WaitGroup
-	for i, day := range days {
-		var df *DailyFile
-		if f, ok := in.Daily[day]; ok {
-			df = &DailyFile{Name: f.Name,
-				Rows: func(fn func(r *recon.Row) error) error {
-					// In reverse: Day may not rely on line order.
-					for i := len(f.Rows) - 1; i >= 0; i-- {
-						r := f.Rows[i].Lean()
-						if err := fn(&r); err != nil {
-							return err
-						}
-					}
-					return nil
-				},
-				At: func(lines []int) ([]recon.Row, error) { return at(f.Rows, lines) }}
-		}
-		wg.Go(func() { errs[i] = c.Day(day, df) })
+	wg.Wait()
+	for _, day := range c.Days() {
+		wg.Go(func() {
+			if err := c.Day(day); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -197,7 +207,7 @@ func TestMonthlyRestart(t *testing.T) {
 	c := NewMonthlyCompare("202401", name, true)
 	c.Add(&a)
 	c.Restart()
-	if days := c.Days(nil); len(days) != 0 {
+	if days := c.Days(); len(days) != 0 {
 		t.Fatalf("days after Restart: %v", days)
 	}
 	out, err := c.Finish(nil, nil)
@@ -309,4 +319,71 @@ func monthlyInMemory(in MonthlyInput) MonthlyOutcome {
 	}
 	recon.SortFindings(out.Findings)
 	return out
+}
+
+// TestSortPrints: the radix sort gives the order of a comparison sort, on
+// fingerprints that differ in every 16-bit digit and repeat.
+func TestSortPrints(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 5))
+	for _, n := range []int{0, 1, 255, 256, 10_000} {
+		p := make([]rowPrint, n)
+		for i := range p {
+			h := rnd.Uint64()
+			if i > 0 && rnd.IntN(4) == 0 {
+				h = p[rnd.IntN(i)].h // repeated
+			}
+			p[i] = rowPrint{h: h, line: rnd.IntN(1 << 20)}
+		}
+		want := slices.Clone(p)
+		slices.SortFunc(want, comparePrints)
+		sortPrints(p)
+		if !slices.Equal(p, want) {
+			t.Fatalf("n=%d: radix order differs", n)
+		}
+	}
+}
+
+// TestMonthlyFileChanged: a row read again for its details that is not
+// the row first read (the file changed in between) fails the comparison
+// rather than reporting another row.
+func TestMonthlyFileChanged(t *testing.T) {
+	d := "20240101"
+	name := "JYMX_" + merchant + "_202401.txt"
+	a, b := row(d, 1, "A1", "1000000000000001", 100, 0), row(d, 2, "B1", "1000000000000002", 200, 0)
+	for _, side := range []string{"monthly", "daily"} {
+		// a only in the monthly file, b only in the daily one.
+		c := NewMonthlyCompare("202401", name, false)
+		c.Add(&a)
+		dailyRows := []recon.Row{b}
+		again := b // what the daily file gives when read again
+		if side == "daily" {
+			again.Amount++
+		}
+		err := c.ReadDaily(d, &DailyFile{Name: "JYMX_" + merchant + "_" + d + ".txt",
+			Rows: func(fn func(*recon.Row) error) error {
+				for i := range dailyRows {
+					if err := fn(&dailyRows[i]); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+			At: func([]int) ([]recon.Row, error) { return []recon.Row{again}, nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.Day(d)
+		if err == nil {
+			_, err = c.Finish(nil, func([]int) ([]recon.Row, error) {
+				again := a
+				if side == "monthly" {
+					again.Fee++
+				}
+				return []recon.Row{again}, nil
+			})
+		}
+		if err == nil || !strings.Contains(err.Error(), "changed") {
+			t.Errorf("%s side changed: %v", side, err)
+		}
+	}
 }
