@@ -150,3 +150,30 @@ func BenchmarkLedgerEntries(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRowKeys streams one stored file's rows back as a monthly run
+// reads each daily file.
+func BenchmarkRowKeys(b *testing.B) {
+	const n = 1_000_000
+	s := openTest(b)
+	ctx := context.Background()
+	name := "JYMX_" + merchant + "_20140528.txt"
+	f := &recon.StatementFile{
+		FileName: recon.FileName{Name: name, Kind: recon.FileJYMX, Merchant: merchant, Date: "20140528"},
+		SHA256:   "x", Encoding: recon.EncodingUTF8, Rows: benchRows(name, n),
+	}
+	if _, err := s.IngestFile(ctx, f, time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	stored, err := s.Stored(ctx, name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		got := 0
+		if err := s.RowKeys(ctx, stored, name, func(*recon.Row) error { got++; return nil }); err != nil || got != n {
+			b.Fatalf("%d rows, %v", got, err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
