@@ -200,9 +200,29 @@ func testStoreDetail(t *testing.T, j *Job, f fetch.Fetched, want *recon.Statemen
 	if _, err := j.Store.DB().Exec("DELETE FROM statement_files"); err != nil {
 		t.Fatal(err)
 	}
-	_, sf, err := j.storeDetail(context.Background(), f, want.FileName, time.Now())
+	// Kept for matching as it is read, as the first file of a run is.
+	sink := &leanSink{done: make(chan struct{})}
+	_, sf, err := j.storeDetailKeeping(context.Background(), f, want.FileName, time.Now(), sink)
 	if err != nil {
 		t.Fatal(err)
+	}
+	<-sink.done
+	if k := sink.file; k == nil || k.SHA256 != want.SHA256 || k.Encoding != want.Encoding || len(k.Rows) != len(want.Rows) {
+		t.Fatalf("kept for matching: %+v", k)
+	}
+	for i := range want.Rows {
+		if g, w := sink.file.Rows[i], want.Rows[i].Lean(); g != w {
+			t.Fatalf("row %d kept as %+v, want %+v", i, g, w)
+		}
+	}
+	// Stored already: nothing is read, and the sink says so.
+	again := &leanSink{done: make(chan struct{})}
+	if _, _, err := j.storeDetailKeeping(context.Background(), f, want.FileName, time.Now(), again); err != nil {
+		t.Fatal(err)
+	}
+	<-again.done
+	if again.file != nil {
+		t.Error("a file stored already was read for matching by the store")
 	}
 	if sf.SHA256 != want.SHA256 || sf.Encoding != want.Encoding {
 		t.Errorf("storeDetail read %s as %s, want %s as %s", sf.SHA256, sf.Encoding, want.SHA256, want.Encoding)

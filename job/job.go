@@ -224,6 +224,20 @@ func (w *writer) queue(fn func()) {
 	w.last = done
 }
 
+// idle says whether every queued ingest is done: one queued now starts at
+// once.
+func (w *writer) idle() bool {
+	if w.last == nil {
+		return true
+	}
+	select {
+	case <-w.last:
+		return true
+	default:
+		return false
+	}
+}
+
 // wait returns once every queued ingest is done. A nil writer has none.
 func (w *writer) wait() {
 	if w != nil && w.last != nil {
@@ -245,10 +259,30 @@ func (j *Job) get(ctx context.Context, name string, wait bool, w *writer, async 
 		return nil, err
 	}
 	l := &loaded{}
-	ingest := j.ingest(ctx, f, fn, l)
+	if w != nil && async && !fn.Kind.IsSummary() && w.idle() {
+		// The writer starts on this file at once: its reading of the file
+		// keeps the rows for matching too, and the file is read once.
+		// Matching waits for that reading, which the writer paces; the
+		// writer, storing, is the run's longest part anyway.
+		sink := &leanSink{done: make(chan struct{})}
+		w.queue(j.ingest(ctx, f, fn, l, sink))
+		<-sink.done
+		if sink.file != nil {
+			l.file = sink.file
+			j.log().Info("statement file read", "file", fn.Name, "rows", len(l.file.Rows), "malformed", len(l.file.Malformed), "encoding", l.file.Encoding)
+			return l, nil
+		}
+		// Not read by the store (it holds these bytes already) or not to
+		// its end (the store failed: l.stored says so later).
+		if l.file, err = j.read(f.Path, fn); err != nil {
+			return nil, err
+		}
+		return l, nil
+	}
+	ingest := j.ingest(ctx, f, fn, l, nil)
 	if w != nil && async && !fn.Kind.IsSummary() {
-		// The store reads a detail file by itself: it starts now, beside
-		// the reading for matching below.
+		// The store reads a detail file by itself, once the writer is done
+		// with what is before it; meanwhile the file is read for matching.
 		w.queue(ingest)
 		if l.file, err = j.read(f.Path, fn); err != nil {
 			return nil, err // the store fails on its own reading
@@ -317,9 +351,10 @@ func (j *Job) read(path string, fn recon.FileName) (*recon.StatementFile, error)
 // ingest returns the function that stores the file at path into l (to be
 // called once, in line behind earlier stores). A summary file is stored
 // as read for matching, so its ingest runs after read; a detail file is
-// read again by the store (storeDetail), so its ingest may run before,
-// beside or after the read for matching, and l.stored compares the two.
-func (j *Job) ingest(ctx context.Context, f fetch.Fetched, fn recon.FileName, l *loaded) func() {
+// read by the store itself (storeDetail), so its ingest may run before,
+// beside or after the read for matching, and l.stored compares the two;
+// with a sink, the store's reading is the read for matching as well.
+func (j *Job) ingest(ctx context.Context, f fetch.Fetched, fn recon.FileName, l *loaded, sink *leanSink) func() {
 	now := j.now()
 	return func() {
 		var ing store.Ingested
@@ -328,7 +363,7 @@ func (j *Job) ingest(ctx context.Context, f fetch.Fetched, fn recon.FileName, l 
 			ing, err = j.Store.IngestFile(ctx, l.file, now)
 		} else {
 			var sf *recon.StatementFile
-			ing, sf, err = j.storeDetail(ctx, f, fn, now)
+			ing, sf, err = j.storeDetailKeeping(ctx, f, fn, now, sink)
 			if sf != nil {
 				l.storedSHA = sf.SHA256
 			}
@@ -374,6 +409,34 @@ const storeBatch = 4096
 // already, only their SHA-256. Parsing and writing overlap: a goroutine
 // parses into batches, at most two ahead of the writer.
 func (j *Job) storeDetail(ctx context.Context, f fetch.Fetched, fn recon.FileName, now time.Time) (store.Ingested, *recon.StatementFile, error) {
+	return j.storeDetailKeeping(ctx, f, fn, now, nil)
+}
+
+// leanSink is where storeDetailKeeping puts what its reading of a file
+// finds for matching.
+type leanSink struct {
+	rows []recon.Row
+	// file is the file as the store's reading found it, Rows the rows
+	// lean; nil when it was not read to its end (the store holds these
+	// bytes already, or the store or the reading failed).
+	file *recon.StatementFile
+	done chan struct{} // closed once the reading has ended, or never began
+}
+
+// storeDetailKeeping is storeDetail that, with a sink, also keeps each row
+// it reads lean for matching (recon.Row.Lean), so that the file is read
+// once. Matching then waits for the store's reading, which the writer
+// paces: worth it only when the writer starts on the file at once.
+func (j *Job) storeDetailKeeping(ctx context.Context, f fetch.Fetched, fn recon.FileName, now time.Time, sink *leanSink) (store.Ingested, *recon.StatementFile, error) {
+	if sink != nil {
+		defer func() {
+			select {
+			case <-sink.done:
+			default:
+				close(sink.done) // never read
+			}
+		}()
+	}
 	// The store decides from the bytes' SHA-256 whether it holds them.
 	// The sources give it; one quick pass makes it otherwise.
 	path, size, sum := f.Path, f.Size, f.SHA256
@@ -404,8 +467,19 @@ func (j *Job) storeDetail(ctx context.Context, f fetch.Fetched, fn recon.FileNam
 	stop := make(chan struct{}) // closed when the writer fails
 	var again *recon.StatementFile
 	var parseErr error
+	if sink != nil {
+		// Room made up front, as readLean does.
+		n, err := parse.CountRows(path)
+		if err != nil {
+			return store.Ingested{}, nil, err
+		}
+		sink.rows = make([]recon.Row, 0, n)
+	}
 	go func() {
 		defer close(full)
+		if sink != nil {
+			defer close(sink.done)
+		}
 		send := func(b batch) error {
 			select {
 			case full <- b:
@@ -417,6 +491,9 @@ func (j *Job) storeDetail(ctx context.Context, f fetch.Fetched, fn recon.FileNam
 		cur := <-free
 		again, parseErr = parse.ScanFile(path,
 			func(r *recon.Row) error {
+				if sink != nil {
+					sink.rows = append(sink.rows, r.Lean())
+				}
 				if cur = append(cur, *r); len(cur) < storeBatch {
 					return nil
 				}
@@ -430,9 +507,21 @@ func (j *Job) storeDetail(ctx context.Context, f fetch.Fetched, fn recon.FileNam
 				}
 				return nil
 			},
-			func() error { cur = cur[:0]; return send(batch{}) })
+			func() error {
+				if sink != nil {
+					clear(sink.rows)
+					sink.rows = sink.rows[:0]
+				}
+				cur = cur[:0]
+				return send(batch{})
+			})
 		if parseErr == nil && len(cur) > 0 {
 			parseErr = send(batch{cur})
+		}
+		if sink != nil && parseErr == nil {
+			kept := *again
+			kept.Rows = sink.rows
+			sink.file = &kept
 		}
 	}()
 	var writeErr error
