@@ -50,16 +50,24 @@ import (
 // another: they write different fields, and read only those NewScope
 // filled in.
 type Scope struct {
-	from  string          // D − window: entries dated from here on are decided now or pending
-	first bool            // D is the first day of history: every entry before it is decided now
-	keys  map[key]bool    // the keys of D's rows
-	dated map[key]bool    // the keys of entries dated from D − window on (Dated)
+	from  string // D − window: entries dated from here on are decided now or pending
+	first bool   // D is the first day of history: every entry before it is decided now
+	// seen holds the keys of D's rows (ofDay) and of the entries dated
+	// from D − window on (dated): one map, so that one look-up answers
+	// both, for every row and entry the run reads (a million each).
+	seen  map[key]uint8
 	refs  map[string]bool // field 5 of D's refund legs
 	ids   map[string]bool // refs, and both numbers of every payment one of them names
 	origs map[string]bool // payment order numbers the refund entries of D's legs name
 
 	sorted map[recon.Kind][]string // keys and dated, by kind, sorted (sortedKeys)
 }
+
+// What seen says of a key.
+const (
+	ofDay uint8 = 1 << iota // a key of D's rows
+	dated                   // a key of an entry dated from D − window on
+)
 
 // NewScope starts the scope of a run of date whose day holds files;
 // historyStart is the earliest stored settle date (date itself on the
@@ -69,12 +77,18 @@ func NewScope(files []*recon.StatementFile, date, historyStart string, opt Optio
 	if s.first {
 		return s // every entry, and no stored row
 	}
-	s.keys, s.dated = map[key]bool{}, map[key]bool{}
+	n := 0
+	for _, f := range files {
+		n += len(f.Rows)
+	}
+	// Room for D's keys and as many dated ones: growing a map of a
+	// million keys rehashes it twenty times.
+	s.seen = make(map[key]uint8, 2*n)
 	s.refs, s.ids, s.origs = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, f := range files {
 		for i := range f.Rows {
 			r := &f.Rows[i]
-			s.keys[key{r.Kind, r.NoOrder}] = true
+			s.seen[key{r.Kind, r.NoOrder}] = ofDay
 			if r.Kind == recon.KindRefund {
 				s.refs[r.OidPaybill], s.ids[r.OidPaybill] = true, true
 			}
@@ -108,11 +122,7 @@ func (s *Scope) Dated(kind recon.Kind, noOrder, dtOrder string) {
 		panic("match: Scope.Dated after EntryNumbers or RowNumbers")
 	}
 	if !s.first && dtOrder[:8] >= s.from {
-		// A key of D's rows counts as dated wherever dated is read:
-		// looking it up is cheaper than keeping it twice.
-		if k := (key{kind, noOrder}); !s.keys[k] {
-			s.dated[k] = true
-		}
+		s.seen[key{kind, noOrder}] |= dated
 	}
 }
 
@@ -130,7 +140,7 @@ func (s *Scope) Origs(entries []recon.Entry) []string {
 	var need []string
 	for i := range entries {
 		e := &entries[i]
-		if e.Kind == recon.KindRefund && s.keys[key{e.Kind, e.NoOrder}] && e.OrigNoOrder != "" && !s.origs[e.OrigNoOrder] &&
+		if e.Kind == recon.KindRefund && s.seen[key{e.Kind, e.NoOrder}]&ofDay != 0 && e.OrigNoOrder != "" && !s.origs[e.OrigNoOrder] &&
 			!s.whole(key{recon.KindPayment, e.OrigNoOrder}) {
 			s.origs[e.OrigNoOrder] = true
 			need = append(need, e.OrigNoOrder)
@@ -142,13 +152,13 @@ func (s *Scope) Origs(entries []recon.Entry) []string {
 // whole reports whether Entry chooses every entry of k, whatever its
 // partner, date or paybill.
 func (s *Scope) whole(k key) bool {
-	return s.first || s.keys[k] || s.dated[k] || (k.kind == recon.KindPayment && (s.refs[k.noOrder] || s.origs[k.noOrder]))
+	return s.first || s.seen[k] != 0 || (k.kind == recon.KindPayment && (s.refs[k.noOrder] || s.origs[k.noOrder]))
 }
 
 // Row reports whether a stored row can change what the run decides.
 func (s *Scope) Row(r *recon.Row) bool {
 	switch {
-	case s.keys[key{r.Kind, r.NoOrder}] || s.dated[key{r.Kind, r.NoOrder}]:
+	case s.seen[key{r.Kind, r.NoOrder}] != 0:
 		return true
 	case r.Kind == recon.KindPayment:
 		return s.ids[r.OidPaybill] || s.ids[r.NoOrder]
@@ -194,10 +204,8 @@ func (s *Scope) sortedKeys() map[recon.Kind][]string {
 		return s.sorted
 	}
 	s.sorted = map[recon.Kind][]string{}
-	for _, set := range []map[key]bool{s.keys, s.dated} {
-		for k := range set {
-			s.sorted[k.kind] = append(s.sorted[k.kind], k.noOrder)
-		}
+	for k := range s.seen {
+		s.sorted[k.kind] = append(s.sorted[k.kind], k.noOrder)
 	}
 	for kind, list := range s.sorted {
 		slices.Sort(list)
