@@ -166,9 +166,12 @@ func TestPoolEnforcesChecksAfterBulkWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		var ignore int
+		var ignore, fk int
 		if err := c.QueryRowContext(ctx, "PRAGMA ignore_check_constraints").Scan(&ignore); err != nil || ignore != 0 {
 			t.Errorf("connection %d: ignore_check_constraints = %d (%v), want 0", i, ignore, err)
+		}
+		if err := c.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
+			t.Errorf("connection %d: foreign_keys = %d (%v), want 1", i, fk, err)
 		}
 	}
 	if open == 0 {

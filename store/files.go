@@ -61,8 +61,11 @@ var rowCols = []string{
 
 const rowBatch = 400
 
+// insertRowsSQL is INSERT OR FAIL: a row that breaks a constraint fails
+// the statement without undoing the rows it inserted before (the writer
+// rolls the whole file back), which spares SQLite a statement journal.
 func insertRowsSQL(n int) string {
-	return "INSERT INTO statement_rows (" + strings.Join(rowCols, ", ") + ") VALUES " + valuesList(n, len(rowCols))
+	return "INSERT OR FAIL INTO statement_rows (" + strings.Join(rowCols, ", ") + ") VALUES " + valuesList(n, len(rowCols))
 }
 
 // IngestFile stores a parsed statement file with all its rows, malformed
@@ -153,9 +156,18 @@ func (s *Store) beginFile(ctx context.Context, name recon.FileName, size int64, 
 		return w, nil
 	default:
 		w.res.Status, w.res.PrevSHA256 = Replaced, oldSHA
-		// ON DELETE CASCADE removes its rows, malformed lines and summary.
-		if _, err = conn.ExecContext(ctx, "DELETE FROM statement_files WHERE id = ?", oldID); err != nil {
-			return nil, err
+		// Its rows, malformed lines and summary first: this connection
+		// has foreign keys off (beginWrite), so ON DELETE CASCADE does
+		// not run.
+		for _, q := range []string{
+			"DELETE FROM statement_rows WHERE file_id = ?",
+			"DELETE FROM malformed_rows WHERE file_id = ?",
+			"DELETE FROM summaries WHERE file_id = ?",
+			"DELETE FROM statement_files WHERE id = ?",
+		} {
+			if _, err = conn.ExecContext(ctx, q, oldID); err != nil {
+				return nil, err
+			}
 		}
 		if _, err = conn.ExecContext(ctx,
 			"INSERT INTO file_changes (name, old_sha256, new_sha256, changed_at) VALUES (?, ?, ?, ?)",

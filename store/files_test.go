@@ -48,7 +48,16 @@ func TestIngestTwiceUnchanged(t *testing.T) {
 func TestIngestReplaced(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
-	ingest(t, s, file(jymx1, "old", row(jymx1, 1, "o1", 100), row(jymx1, 2, "o2", 200)))
+	old := file(jymx1, "old", row(jymx1, 1, "o1", 100), row(jymx1, 2, "o2", 200))
+	old.Malformed = []recon.Malformed{{File: jymx1, Line: 3, NoOrder: "x", Raw: "x", Reason: "too few fields"}}
+	ingest(t, s, old)
+	// A summary file replaced as well: its summary goes with it.
+	sumName := "JYMXSUM_" + merchant + "_20240102.txt"
+	oldSum := file(sumName, "old")
+	oldSum.Summary = &recon.Summary{TotalCount: 2}
+	ingest(t, s, oldSum)
+	newSum := file(sumName, "new")
+	ingest(t, s, newSum) // no summary line this time
 	at := time.Date(2024, 1, 3, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
 	res, err := s.IngestFile(ctx, file(jymx1, "new", row(jymx1, 1, "n1", 300)), at)
 	if err != nil {
@@ -64,7 +73,9 @@ func TestIngestReplaced(t *testing.T) {
 	if got.SHA256 != "new" || len(got.Rows) != 1 || got.Rows[0].NoOrder != "n1" {
 		t.Errorf("stored after replace: sha %s rows %+v, want only n1", got.SHA256, got.Rows)
 	}
-	if c := counts(t, s); c["statement_rows"] != 1 || c["statement_files"] != 1 {
+	// The bulk writes have foreign keys off: the replaced file's rows,
+	// malformed lines and summary are deleted by the store itself.
+	if c := counts(t, s); c["statement_rows"] != 1 || c["statement_files"] != 2 || c["malformed_rows"] != 0 || c["summaries"] != 0 {
 		t.Errorf("old rows left behind: %v", c)
 	}
 	changes, err := s.FileChanges(ctx, jymx1)
