@@ -1151,10 +1151,10 @@ func (j *Job) monthly(ctx context.Context, merchant, month string, kind recon.Fi
 		var err error
 		for day := range next {
 			if err == nil {
-				dn, stored := fileName(kind, merchant, day), daily[day]
-				err = cmp.ReadDaily(day, &match.DailyFile{Name: dn, Size: stored.Rows,
-					Rows: func(fn func(*recon.Row) error) error { return j.Store.RowKeys(readCtx, stored, dn, fn) },
-					At:   func(lines []int) ([]recon.Row, error) { return j.Store.RowsAt(ctx, stored, dn, lines) }})
+				stored := daily[day]
+				err = cmp.ReadDaily(day, &match.DailyFile{Name: stored.Name, Size: stored.Rows,
+					Rows: func(fn func(*recon.Row) error) error { return j.Store.RowKeys(readCtx, stored, fn) },
+					At:   func(lines []int) ([]recon.Row, error) { return j.Store.RowsAt(ctx, stored, lines) }})
 			}
 		}
 		readErrs <- err

@@ -171,7 +171,7 @@ func BenchmarkRowKeys(b *testing.B) {
 	}
 	for b.Loop() {
 		got := 0
-		if err := s.RowKeys(ctx, stored, name, func(*recon.Row) error { got++; return nil }); err != nil || got != n {
+		if err := s.RowKeys(ctx, stored, func(*recon.Row) error { got++; return nil }); err != nil || got != n {
 			b.Fatalf("%d rows, %v", got, err)
 		}
 	}

@@ -21,6 +21,7 @@ import (
 // its rows.
 type StoredFile struct {
 	ID     int64
+	Name   string
 	SHA256 string
 	Rows   int // good detail rows read from it (SPEC §2.3)
 }
@@ -28,7 +29,7 @@ type StoredFile struct {
 // Stored returns what the store holds of the statement file name, or an
 // error wrapping ErrNotFound.
 func (s *Store) Stored(ctx context.Context, name string) (StoredFile, error) {
-	var f StoredFile
+	f := StoredFile{Name: name}
 	err := s.db.QueryRowContext(ctx, "SELECT id, sha256, rows FROM statement_files WHERE name = ?", name).
 		Scan(&f.ID, &f.SHA256, &f.Rows)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -56,12 +57,13 @@ const rowKeysSQL = `SELECT max(line), count(*), group_concat(j, char(10)) FROM (
 // rowKeysBatch is how many rows one rowKeysSQL query reads.
 const rowKeysBatch = 4096
 
-// RowKeys calls fn with each good row of the stored statement file id, in
-// line order, from one consistent snapshot. Only Line, Kind, NoOrder,
-// OidPaybill, SettleDate, Amount, Fee, Status and Direction are set (and
-// File, to name). The row and its strings are valid only during fn: fn
-// must copy what it keeps.
-func (s *Store) RowKeys(ctx context.Context, f StoredFile, name string, fn func(r *recon.Row) error) error {
+// RowKeys calls fn with each good row of the stored statement file f, in
+// line order, from one consistent snapshot. Only File, Line, Kind,
+// NoOrder, OidPaybill, SettleDate, Amount, Fee, Status and Direction are
+// set. The row and its strings are valid only during fn: fn must copy what
+// it keeps.
+func (s *Store) RowKeys(ctx context.Context, f StoredFile, fn func(r *recon.Row) error) error {
+	name := f.Name
 	conn, done, err := s.snapshot(ctx)
 	if err != nil {
 		return err
@@ -106,10 +108,11 @@ func (s *Store) RowKeys(ctx context.Context, f StoredFile, name string, fn func(
 	}
 }
 
-// RowsAt returns the good rows of the stored statement file id at lines,
+// RowsAt returns the good rows of the stored statement file f at lines,
 // in line order, with what RowKeys sets; a line without a good row is
 // left out.
-func (s *Store) RowsAt(ctx context.Context, f StoredFile, name string, lines []int) ([]recon.Row, error) {
+func (s *Store) RowsAt(ctx context.Context, f StoredFile, lines []int) ([]recon.Row, error) {
+	name := f.Name
 	var list strings.Builder
 	list.WriteByte('[')
 	for i, l := range lines {

@@ -46,11 +46,11 @@ func TestRowKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	f, err := s.Stored(ctx, name)
-	if err != nil || f.SHA256 != "a" || f.Rows != len(rows) {
+	if err != nil || f.Name != name || f.SHA256 != "a" || f.Rows != len(rows) {
 		t.Fatalf("Stored = %+v, %v", f, err)
 	}
 	var got []recon.Row
-	if err := s.RowKeys(ctx, f, name, func(r *recon.Row) error {
+	if err := s.RowKeys(ctx, f, func(r *recon.Row) error {
 		c := *r
 		c.NoOrder, c.OidPaybill, c.SettleDate = string([]byte(c.NoOrder)), string([]byte(c.OidPaybill)), string([]byte(c.SettleDate))
 		got = append(got, c)
@@ -67,7 +67,7 @@ func TestRowKeys(t *testing.T) {
 		}
 	}
 
-	at, err := s.RowsAt(ctx, f, name, []int{1, 2, 11, 4097, 2*(2*rowKeysBatch+2) + 1, 99999})
+	at, err := s.RowsAt(ctx, f, []int{1, 2, 11, 4097, 2*(2*rowKeysBatch+2) + 1, 99999})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestRowKeys(t *testing.T) {
 
 	stop := errors.New("stop")
 	n := 0
-	if err := s.RowKeys(ctx, f, name, func(*recon.Row) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+	if err := s.RowKeys(ctx, f, func(*recon.Row) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
 		t.Errorf("RowKeys after fn's error: %v, %d calls", err, n)
 	}
 	if _, err := s.Stored(ctx, "JYMX_"+merchant+"_20140530.txt"); !errors.Is(err, ErrNotFound) {
