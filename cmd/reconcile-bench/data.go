@@ -33,38 +33,47 @@ func cacheKey(cfg gen.Config, genHash string) string {
 }
 
 // loadOrGenerate returns the dataset for cfg under root, generating it when
-// the folder has no planted.json. planted.json is written last, so an
-// interrupted generation is redone rather than half used.
+// the folder has no planted.json (see cached).
 func loadOrGenerate(root string, cfg gen.Config, genHash string) (dataset, error) {
 	d := dataset{Dir: filepath.Join(root, cacheKey(cfg, genHash))}
 	d.Source = filepath.Join(d.Dir, "statements")
 	d.Ledger = filepath.Join(d.Dir, "ledger.csv")
 	d.JYMX = filepath.Join(d.Source, "JYMX_"+cfg.Merchant+"_"+cfg.Date+".txt")
-	plantedPath := filepath.Join(d.Dir, "planted.json")
-	if b, err := os.ReadFile(plantedPath); err == nil {
-		if err := json.Unmarshal(b, &d.Planted); err != nil {
-			return d, fmt.Errorf("read %s: %w", plantedPath, err)
+	var err error
+	d.Planted, d.Cached, err = cached(d.Dir, d.Source, func() (gen.Planted, error) {
+		p, err := gen.Write(d.Source, d.Ledger, cfg)
+		if err != nil {
+			return p, fmt.Errorf("generate: %w", err)
 		}
-		d.Cached = true
-		return d, nil
+		return p, nil
+	})
+	return d, err
+}
+
+// cached returns what generated dir last time, from dir/planted.json, or
+// empties dir, makes source in it, runs generate and keeps what it says in
+// planted.json. planted.json is written last, so an interrupted generation
+// is redone rather than half used.
+func cached[P any](dir, source string, generate func() (P, error)) (p P, ok bool, err error) {
+	plantedPath := filepath.Join(dir, "planted.json")
+	if b, err := os.ReadFile(plantedPath); err == nil {
+		if err := json.Unmarshal(b, &p); err != nil {
+			return p, false, fmt.Errorf("read %s: %w", plantedPath, err)
+		}
+		return p, true, nil
 	}
-	if err := os.RemoveAll(d.Dir); err != nil {
-		return d, err
+	if err := os.RemoveAll(dir); err != nil {
+		return p, false, err
 	}
-	if err := os.MkdirAll(d.Source, 0o755); err != nil {
-		return d, err
+	if err := os.MkdirAll(source, 0o755); err != nil {
+		return p, false, err
 	}
-	p, err := gen.Write(d.Source, d.Ledger, cfg)
-	if err != nil {
-		return d, fmt.Errorf("generate: %w", err)
+	if p, err = generate(); err != nil {
+		return p, false, err
 	}
-	d.Planted = p
 	b, err := json.Marshal(p)
 	if err != nil {
-		return d, err
+		return p, false, err
 	}
-	if err := os.WriteFile(plantedPath, b, 0o644); err != nil {
-		return d, err
-	}
-	return d, nil
+	return p, false, os.WriteFile(plantedPath, b, 0o644)
 }

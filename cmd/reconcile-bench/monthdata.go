@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -113,40 +112,19 @@ func monthCacheKey(c monthConfig, genHash string) string {
 func dayDate(month string, i int) string { return fmt.Sprintf("%s%02d", month, i+1) }
 
 // loadOrGenerateMonth returns the month for c under root, generating it when
-// the folder has no planted.json. As in the daily mode planted.json is
-// written last, so an interrupted generation is redone.
+// the folder has no planted.json (see cached).
 func loadOrGenerateMonth(root string, c monthConfig, genHash string) (monthData, error) {
 	d := monthData{Dir: filepath.Join(root, monthCacheKey(c, genHash))}
 	d.Source = filepath.Join(d.Dir, "statements")
-	plantedPath := filepath.Join(d.Dir, "planted.json")
-	if b, err := os.ReadFile(plantedPath); err == nil {
-		if err := json.Unmarshal(b, &d.Planted); err != nil {
-			return d, fmt.Errorf("read %s: %w", plantedPath, err)
+	var err error
+	d.Planted, d.Cached, err = cached(d.Dir, d.Source, func() (monthPlanted, error) {
+		days, err := generateDays(d.Source, c)
+		if err != nil {
+			return monthPlanted{}, err
 		}
-		d.Cached = true
-		return d, nil
-	}
-	if err := os.RemoveAll(d.Dir); err != nil {
-		return d, err
-	}
-	if err := os.MkdirAll(d.Source, 0o755); err != nil {
-		return d, err
-	}
-	days, err := generateDays(d.Source, c)
-	if err != nil {
-		return d, err
-	}
-	if d.Planted, err = writeMonthly(d.Source, c, days); err != nil {
-		return d, err
-	}
-	b, err := json.Marshal(d.Planted)
-	if err != nil {
-		return d, err
-	}
-	if err := os.WriteFile(plantedPath, b, 0o644); err != nil {
-		return d, err
-	}
-	return d, nil
+		return writeMonthly(d.Source, c, days)
+	})
+	return d, err
 }
 
 // dailyFile is one generated daily JYMX file.
