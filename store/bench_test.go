@@ -55,16 +55,8 @@ func BenchmarkIngest(b *testing.B) {
 func BenchmarkStatementRows(b *testing.B) {
 	for _, n := range []int{100_000, 1_000_000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			s := openTest(b)
+			s, _ := storedBenchFile(b, n)
 			ctx := context.Background()
-			name := "JYMX_" + merchant + "_20140528.txt"
-			f := &recon.StatementFile{
-				FileName: recon.FileName{Name: name, Kind: recon.FileJYMX, Merchant: merchant, Date: "20140528"},
-				SHA256:   "x", Encoding: recon.EncodingUTF8, Rows: benchRows(name, n),
-			}
-			if _, err := s.IngestFile(ctx, f, time.Now()); err != nil {
-				b.Fatal(err)
-			}
 			b.ResetTimer()
 			for b.Loop() {
 				got := 0
@@ -155,16 +147,8 @@ func BenchmarkLedgerEntries(b *testing.B) {
 // reads each daily file.
 func BenchmarkRowKeys(b *testing.B) {
 	const n = 1_000_000
-	s := openTest(b)
+	s, name := storedBenchFile(b, n)
 	ctx := context.Background()
-	name := "JYMX_" + merchant + "_20140528.txt"
-	f := &recon.StatementFile{
-		FileName: recon.FileName{Name: name, Kind: recon.FileJYMX, Merchant: merchant, Date: "20140528"},
-		SHA256:   "x", Encoding: recon.EncodingUTF8, Rows: benchRows(name, n),
-	}
-	if _, err := s.IngestFile(ctx, f, time.Now()); err != nil {
-		b.Fatal(err)
-	}
 	stored, err := s.Stored(ctx, name)
 	if err != nil {
 		b.Fatal(err)
@@ -176,4 +160,19 @@ func BenchmarkRowKeys(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// storedBenchFile opens a store holding one daily JYMX file of n generated
+// rows, and returns it and the file's name.
+func storedBenchFile(b *testing.B, n int) (*Store, string) {
+	s := openTest(b)
+	name := "JYMX_" + merchant + "_20140528.txt"
+	f := &recon.StatementFile{
+		FileName: recon.FileName{Name: name, Kind: recon.FileJYMX, Merchant: merchant, Date: "20140528"},
+		SHA256:   "x", Encoding: recon.EncodingUTF8, Rows: benchRows(name, n),
+	}
+	if _, err := s.IngestFile(context.Background(), f, time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	return s, name
 }
