@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/lianlian-recon/reconcile/fetch"
+	"github.com/lianlian-recon/reconcile/internal/alloc"
 	"github.com/lianlian-recon/reconcile/recon"
 	"github.com/lianlian-recon/reconcile/recon/match"
 	"github.com/lianlian-recon/reconcile/recon/parse"
@@ -388,7 +389,7 @@ func readLean(path string) (*recon.StatementFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]recon.Row, 0, n)
+	rows := alloc.Reserve[recon.Row](n)
 	sf, err := parse.ScanFileLean(path,
 		func(r *recon.Row) error { rows = append(rows, *r); return nil },
 		func() error { rows = rows[:0]; return nil })
@@ -473,7 +474,7 @@ func (j *Job) storeDetailKeeping(ctx context.Context, f fetch.Fetched, fn recon.
 		if err != nil {
 			return store.Ingested{}, nil, err
 		}
-		sink.rows = make([]recon.Row, 0, n)
+		sink.rows = alloc.Reserve[recon.Row](n)
 	}
 	go func() {
 		defer close(full)
@@ -854,7 +855,7 @@ func (j *Job) scopedWindow(ctx context.Context, merchant, from, before string, s
 	if err != nil {
 		return nil, err
 	}
-	window := make([]recon.Row, 0, n)
+	window := alloc.Reserve[recon.Row](n)
 	if err := j.Store.StatementRowsFrom(ctx, merchant, from, before, func(_ string, r recon.Row) error {
 		scope.Named(&r)
 		window = append(window, r)
@@ -891,7 +892,7 @@ func (j *Job) everything(ctx context.Context, in *match.Input) error {
 	if err != nil {
 		return err
 	}
-	history := make([]recon.Row, 0, n)
+	history := alloc.Reserve[recon.Row](n)
 	if err := j.Store.StatementRows(ctx, in.Merchant, before, func(_ string, r recon.Row) error {
 		history = append(history, r)
 		return nil

@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/lianlian-recon/reconcile/internal/alloc"
 	"github.com/lianlian-recon/reconcile/internal/arena"
 	"github.com/lianlian-recon/reconcile/recon"
 )
@@ -286,7 +287,7 @@ func (r *Reader) sizeIndex(n int) {
 	for 1<<bits < 2*n {
 		bits++
 	}
-	r.slots, r.shift = make([]uint64, 1<<bits), 64-bits
+	r.slots, r.shift = alloc.Reserve[uint64](1 << bits)[:1<<bits], 64-bits
 }
 
 // readHeader reads the header row and maps the columns. Names are trimmed
@@ -617,8 +618,8 @@ func Read(r io.Reader) ([]recon.Entry, []Reject, error) {
 	n := rowsHint(r) // before NewReader reads ahead
 	lr := NewReader(r)
 	lr.keep = true
-	lr.entries = make([]recon.Entry, 0, n)
-	lr.lines = make([]int, 0, n)
+	lr.entries = alloc.Reserve[recon.Entry](n)
+	lr.lines = alloc.Reserve[int](n)
 	lr.sizeIndex(n)
 	var rejects []Reject
 	for {

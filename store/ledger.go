@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lianlian-recon/reconcile/internal/alloc"
 	"github.com/lianlian-recon/reconcile/recon"
 )
 
@@ -412,7 +413,7 @@ func (s *Store) ledgerEntries(ctx context.Context, merchant, from string) ([]rec
 		return nil, err
 	}
 	defer rows.Close()
-	out := make([]recon.Entry, 0, n)
+	out := alloc.Reserve[recon.Entry](n)
 	var (
 		line  sql.RawBytes
 		jr    jsonReader

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/lianlian-recon/reconcile/internal/alloc"
 	"github.com/lianlian-recon/reconcile/recon"
 )
 
@@ -182,7 +183,7 @@ func (r *runner) indexLedger() {
 	// Sized up front: growing a map of a million keys costs more than
 	// filling it.
 	r.keys = make(map[key]int32, n)
-	r.slots = make([]slot, 0, n)
+	r.slots = alloc.Reserve[slot](n)
 	r.matched = make([]bool, len(r.in.Ledger))
 	r.inScope = make([]bool, len(r.in.Ledger))
 	for i := range r.in.Ledger {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lianlian-recon/reconcile/internal/alloc"
 	"github.com/lianlian-recon/reconcile/recon"
 )
 
@@ -36,7 +37,7 @@ func Read(r io.Reader, name string) (*recon.StatementFile, error) {
 func read(r io.Reader, name string, rowsHint int) (*recon.StatementFile, error) {
 	var rows []recon.Row
 	if rowsHint > 0 {
-		rows = make([]recon.Row, 0, rowsHint)
+		rows = alloc.Reserve[recon.Row](rowsHint)
 	}
 	sf, err := scan(r, name, false,
 		func(row *recon.Row) error { rows = append(rows, *row); return nil },

@@ -1,0 +1,33 @@
+package alloc
+
+import "testing"
+
+func TestReserve(t *testing.T) {
+	for _, n := range []int{0, 1, 1000, 3 << 20} {
+		s := Reserve[[3]int64](n)
+		if len(s) != 0 || cap(s) != n {
+			t.Errorf("Reserve(%d): len %d cap %d, want 0 and %d", n, len(s), cap(s), n)
+		}
+		s = s[:n]
+		for i := range s {
+			if s[i] != [3]int64{} {
+				t.Fatalf("Reserve(%d): element %d is %v, want zero", n, i, s[i])
+			}
+		}
+	}
+}
+
+// A slice holding pointers, as the rows and entries do: the collector
+// must see them.
+func TestReserveKeepsPointers(t *testing.T) {
+	s := Reserve[*int](1 << 18)
+	for i := range cap(s) {
+		v := i
+		s = append(s, &v)
+	}
+	for i, p := range s {
+		if *p != i {
+			t.Fatalf("element %d points at %d", i, *p)
+		}
+	}
+}
