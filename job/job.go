@@ -90,8 +90,13 @@ type Import struct {
 func (imp *Import) start() (wait func() error) {
 	if imp.Load == nil {
 		// In the store's order, so that the overlay need not copy it
-		// (the upsert orders entries by key itself).
-		slices.SortStableFunc(imp.Entries, recon.CompareEntries)
+		// (the upsert orders entries by key itself). Not a stable sort:
+		// CompareEntries orders entries of distinct keys totally, and an
+		// import holds each key once (ledger.Read refuses a repeat), so
+		// pdqsort gives the same order; the stable sort (insertion sort
+		// and in-place merging) took a third of a second of the ledger's
+		// reading for a million entries.
+		slices.SortFunc(imp.Entries, recon.CompareEntries)
 		return func() error { return nil }
 	}
 	done := make(chan struct{})
@@ -100,7 +105,7 @@ func (imp *Import) start() (wait func() error) {
 		defer close(done)
 		var entries []recon.Entry
 		if entries, err = imp.Load(); err == nil {
-			slices.SortStableFunc(entries, recon.CompareEntries)
+			slices.SortFunc(entries, recon.CompareEntries)
 			imp.Entries = entries
 		}
 	}()
