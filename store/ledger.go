@@ -37,17 +37,26 @@ func upsertLedgerSQL(n int) string {
 		OR oid_paybill IS NOT excluded.oid_paybill OR fee IS NOT excluded.fee`
 }
 
+// insertLedgerSQL writes n entries whose keys the table does not hold.
+// INSERT OR FAIL: SQLite then keeps no statement journal for it, which
+// the upsert needs, since its DO UPDATE may have to undo a row alone. The
+// journal copied every page the upsert changed into a temporary file:
+// 790 MB for a fresh import of a million entries.
+func insertLedgerSQL(n int) string {
+	return `INSERT OR FAIL INTO ledger_entries
+	(oid_partner, kind, no_order, dt_order, amount, status, orig_no_order, oid_paybill, fee, imported_at, updated_at)
+	VALUES ` + valuesList(n, 11)
+}
+
 const ledgerBatch = 500
 
 // ledgerDiffMin is the size of an import from which UpsertLedger first
 // looks for the entries it need not write (a variable for the tests).
 var ledgerDiffMin = 10_000
 
-// unchanged reports, for each entry, whether the table holds it with the
-// same values, in one pass over the table inside tx. An entry whose key
-// comes more than once in entries is never reported unchanged: the upsert
-// writes each occurrence in turn, as it would without this pass.
-func unchanged(ctx context.Context, tx *sql.Conn, entries []recon.Entry) ([]bool, error) {
+// unchanged finds which entries the table holds, and which of those with
+// the same values, in one pass over the table inside tx.
+func unchanged(ctx context.Context, tx *sql.Conn, entries []recon.Entry) (*diff, error) {
 	d := newDiff(entries)
 	rows, err := tx.QueryContext(ctx, `SELECT `+entryJSON+` FROM ledger_entries`)
 	if err != nil {
@@ -56,16 +65,17 @@ func unchanged(ctx context.Context, tx *sql.Conn, entries []recon.Entry) ([]bool
 	if _, err := d.compare(rows); err != nil {
 		return nil, err
 	}
-	return d.same, nil
+	return d, nil
 }
 
 // unchangedByKey is unchanged by looking the entries' keys up rather than
 // reading the table, for a table much larger than the import; first a
 // sample of about a thousand keys, and nothing more when none of them is
-// stored (a file of new entries: nil, every entry is written). It needs
+// stored (a file of new entries: nil; every entry is written, and which
+// of them the table holds is not known). It needs
 // every stored text to be TEXT (Store.LedgerHasBlobs), for a BLOB never
 // equals the TEXT it is looked up by. groups are groupByKey's of entries.
-func unchangedByKey(ctx context.Context, tx *sql.Conn, entries []recon.Entry, groups map[ledgerGroup][]int) ([]bool, error) {
+func unchangedByKey(ctx context.Context, tx *sql.Conn, entries []recon.Entry, groups map[ledgerGroup][]int) (*diff, error) {
 	d := newDiff(entries)
 	lookUp := func(step int) (found int, err error) {
 		for g, in := range groups {
@@ -89,15 +99,17 @@ func unchangedByKey(ctx context.Context, tx *sql.Conn, entries []recon.Entry, gr
 	}
 	step := max(1, len(entries)/1024)
 	found, err := lookUp(step)
-	if err != nil || found == 0 {
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	if step > 1 {
+	case found == 0 && step > 1:
+		return nil, nil
+	case step > 1:
 		if _, err := lookUp(1); err != nil {
 			return nil, err
 		}
 	}
-	return d.same, nil
+	return d, nil
 }
 
 // ledgerGroup is one (oid_partner, kind): the first two columns of the
@@ -111,23 +123,27 @@ type ledgerGroup struct{ partner, kind string }
 // given, so an entry given twice is still written twice in turn and the
 // later values win. A group is sorted only when it is not in order
 // already: a ledger usually lists each kind in order, and a sort of a
-// million keys costs a second.
-func groupByKey(entries []recon.Entry) (map[ledgerGroup][]int, []ledgerGroup) {
-	groups := map[ledgerGroup][]int{}
+// million keys costs a second. unique says whether every key comes once.
+func groupByKey(entries []recon.Entry) (groups map[ledgerGroup][]int, order []ledgerGroup, unique bool) {
+	groups = map[ledgerGroup][]int{}
 	for i := range entries {
 		g := ledgerGroup{entries[i].OidPartner, entries[i].Kind.String()}
 		groups[g] = append(groups[g], i)
 	}
 	byNoOrder := func(a, b int) int { return strings.Compare(entries[a].NoOrder, entries[b].NoOrder) }
+	unique = true
 	for _, in := range groups {
 		if !slices.IsSortedFunc(in, byNoOrder) {
 			slices.SortStableFunc(in, byNoOrder)
 		}
+		for k := 1; k < len(in) && unique; k++ {
+			unique = entries[in[k-1]].NoOrder != entries[in[k]].NoOrder
+		}
 	}
-	order := slices.SortedFunc(maps.Keys(groups), func(x, y ledgerGroup) int {
+	order = slices.SortedFunc(maps.Keys(groups), func(x, y ledgerGroup) int {
 		return cmp.Or(strings.Compare(x.partner, y.partner), strings.Compare(x.kind, y.kind))
 	})
-	return groups, order
+	return groups, order, unique
 }
 
 // ledgerKeysSQL selects the entries of oid_partner ?2 and kind ?3 whose
@@ -135,24 +151,32 @@ func groupByKey(entries []recon.Entry) (map[ledgerGroup][]int, []ledgerGroup) {
 const ledgerKeysSQL = `SELECT ` + entryJSON + ` FROM json_each(?1) j CROSS JOIN ledger_entries
 	WHERE oid_partner = ?2 AND kind = ?3 AND no_order = j.value`
 
-// diff finds the entries of an import that the table holds unchanged.
+// diff finds the entries of an import that the table holds, and those it
+// holds unchanged.
 type diff struct {
 	entries []recon.Entry
 	// Keyed by no_order alone, so that a read key is looked up without an
 	// allocation; kind and oid_partner are compared after. Two entries
-	// sharing a no_order are both written (-1).
-	idx  map[string]int32
-	same []bool
+	// sharing a no_order (-1) are neither: both are upserted.
+	idx    map[string]int32
+	same   []bool // the table holds the entry with the same values
+	stored []bool // the table holds the entry's key
+	absent []bool // the table does not hold the entry's key
 }
 
 func newDiff(entries []recon.Entry) *diff {
-	d := &diff{entries: entries, idx: make(map[string]int32, len(entries)), same: make([]bool, len(entries))}
+	d := &diff{entries: entries, idx: make(map[string]int32, len(entries)),
+		same: make([]bool, len(entries)), stored: make([]bool, len(entries)), absent: make([]bool, len(entries))}
 	for i := range entries {
-		if _, dup := d.idx[entries[i].NoOrder]; dup {
+		if j, dup := d.idx[entries[i].NoOrder]; dup {
+			if j >= 0 {
+				d.absent[j] = false
+			}
 			d.idx[entries[i].NoOrder] = -1
 			continue
 		}
 		d.idx[entries[i].NoOrder] = int32(i)
+		d.absent[i] = true
 	}
 	return d
 }
@@ -201,8 +225,11 @@ func (d *diff) compare(rows *sql.Rows) (n int, err error) {
 			continue
 		}
 		e := &d.entries[i]
-		d.same[i] = d.same[i] || string(partner) == e.OidPartner && string(kind) == e.Kind.String() &&
-			string(dtOrder) == e.DtOrder && amount == int64(e.Amount) && string(status) == string(e.Status) &&
+		if string(partner) != e.OidPartner || string(kind) != e.Kind.String() {
+			continue
+		}
+		d.stored[i], d.absent[i] = true, false
+		d.same[i] = string(dtOrder) == e.DtOrder && amount == int64(e.Amount) && string(status) == string(e.Status) &&
 			string(orig) == e.OrigNoOrder && string(paybill) == e.OidPaybill &&
 			hasFee == e.HasFee && (!hasFee || fee == int64(e.Fee))
 	}
@@ -244,9 +271,6 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 		}
 	}()
 	tx := wc.Conn
-	// The counts come from the table, not from each row: rows changed (an
-	// upsert counts inserts and updates alike) and rows added (the importer
-	// never deletes), so that entries can be written in batches.
 	countRows := func() (n int, err error) {
 		err = tx.QueryRowContext(ctx, "SELECT count(*) FROM ledger_entries").Scan(&n)
 		return n, err
@@ -255,66 +279,117 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 	if err != nil {
 		return c, err
 	}
-	groups, order := groupByKey(entries)
+	groups, order, unique := groupByKey(entries)
 	// Most of a daily ledger file may have been imported the day before:
 	// entries equal to the stored ones are found and not written at all,
 	// which costs a fraction of a million upserts. Once the store has its
 	// history indexes (and no BLOB texts) they are looked up by the
 	// import's keys; before, a table up to four times the import is read
-	// whole.
-	var same []bool
-	if len(entries) >= ledgerDiffMin && before > 0 {
+	// whole. Either says too which keys the table lacks: those entries
+	// are inserted, not upserted.
+	var d *diff
+	switch {
+	case before == 0 && unique:
+		d = &diff{absent: make([]bool, len(entries))}
+		for i := range d.absent {
+			d.absent[i] = true
+		}
+	case len(entries) >= ledgerDiffMin && before > 0:
 		byKey, _, err := s.ByNumber(ctx)
 		if err != nil {
 			return c, err
 		}
 		switch {
 		case byKey:
-			same, err = unchangedByKey(ctx, tx, entries, groups)
+			d, err = unchangedByKey(ctx, tx, entries, groups)
 		case before <= 4*len(entries):
-			same, err = unchanged(ctx, tx, entries)
+			d, err = unchanged(ctx, tx, entries)
 		}
 		if err != nil {
 			return c, err
 		}
 	}
-	// write holds the places in entries of the entries to write, in key
-	// order (groupByKey).
-	write := make([]int, 0, len(entries))
+	// insert and upsert hold the places in entries of the entries to
+	// write, in key order (groupByKey); counted says whether every
+	// upserted entry's key is known to be stored, so that each upsert
+	// that changes a row is an update.
+	var insert, upsert []int
+	counted := d != nil
 	for _, g := range order {
 		for _, i := range groups[g] {
-			if same == nil || !same[i] {
-				write = append(write, i)
+			switch {
+			case d == nil:
+				upsert = append(upsert, i)
+			case d.absent[i]:
+				insert = append(insert, i)
+			case d.same[i]:
+			default:
+				upsert = append(upsert, i)
+				counted = counted && d.stored[i]
 			}
 		}
 	}
-	var full *bulkStmt // for full batches
-	if len(write) >= ledgerBatch {
-		if full, err = prepareBulk(ctx, tx, upsertLedgerSQL(ledgerBatch)); err != nil {
-			return c, err
-		}
-		defer full.close()
+	now := time.Now().UTC().Format(time.RFC3339)
+	if _, err = writeEntries(ctx, tx, entries, insert, insertLedgerSQL, now, false); err != nil {
+		return c, err
 	}
-	changes, err := tx.PrepareContext(ctx, "SELECT changes()")
+	changed, err := writeEntries(ctx, tx, entries, upsert, upsertLedgerSQL, now, true)
 	if err != nil {
 		return c, err
 	}
-	defer changes.Close()
-	now := time.Now().UTC().Format(time.RFC3339)
+	if counted {
+		c.Inserted, c.Updated = len(insert), changed
+	} else {
+		// An upsert counts inserts and updates alike; the rows added
+		// (the importer never deletes) tell them apart.
+		after, err := countRows()
+		if err != nil {
+			return c, err
+		}
+		c.Inserted = after - before
+		c.Updated = len(insert) + changed - c.Inserted
+	}
+	c.Unchanged = len(entries) - c.Inserted - c.Updated
+	err = wc.commit(s)
+	return c, err
+}
+
+// writeEntries writes the entries at the places write in batches of
+// ledgerBatch, by the statement sqlFor makes for a batch, and, when count
+// is set, returns how many rows the statements changed (SELECT changes()
+// after each: that statement's rows only, not those of any trigger a
+// merchant may have put on the table).
+func writeEntries(ctx context.Context, tx *sql.Conn, entries []recon.Entry, write []int, sqlFor func(int) string, now string, count bool) (changed int, err error) {
+	if len(write) == 0 {
+		return 0, nil
+	}
+	var full *bulkStmt // for full batches
+	if len(write) >= ledgerBatch {
+		if full, err = prepareBulk(ctx, tx, sqlFor(ledgerBatch)); err != nil {
+			return 0, err
+		}
+		defer full.close()
+	}
+	var changes *sql.Stmt
+	if count {
+		if changes, err = tx.PrepareContext(ctx, "SELECT changes()"); err != nil {
+			return 0, err
+		}
+		defer changes.Close()
+	}
 	// go-sqlite3 watches a cancellable context with a goroutine per
 	// statement; the loop checks ctx itself, once a batch.
 	execCtx := context.WithoutCancel(ctx)
-	changed := 0
 	for start := 0; start < len(write); start += ledgerBatch {
 		if err = ctx.Err(); err != nil {
-			return c, err
+			return 0, err
 		}
 		batch := write[start:min(start+ledgerBatch, len(write))]
 		st := full
 		if len(batch) < ledgerBatch {
 			// The last, shorter batch.
-			if st, err = prepareBulk(ctx, tx, upsertLedgerSQL(len(batch))); err != nil {
-				return c, err
+			if st, err = prepareBulk(ctx, tx, sqlFor(len(batch))); err != nil {
+				return 0, err
 			}
 		}
 		for _, i := range batch {
@@ -338,27 +413,17 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 			// SQLite does not say which row of the batch it refused; the
 			// batch holds entries in key order, not in the order given.
 			first := &entries[batch[0]]
-			return c, fmt.Errorf("a batch of %d entries from %s %q (entry %d): %w", len(batch), first.Kind, first.NoOrder, batch[0]+1, err)
+			return 0, fmt.Errorf("a batch of %d entries from %s %q (entry %d): %w", len(batch), first.Kind, first.NoOrder, batch[0]+1, err)
 		}
-		// changes() counts this statement's rows only, not those of any
-		// trigger a merchant may have put on the table.
-		var n int
-		if err = changes.QueryRowContext(execCtx).Scan(&n); err != nil {
-			return c, err
+		if count {
+			var n int
+			if err = changes.QueryRowContext(execCtx).Scan(&n); err != nil {
+				return 0, err
+			}
+			changed += n
 		}
-		changed += n
 	}
-	after, err := countRows()
-	if err != nil {
-		return c, err
-	}
-	c.Inserted = after - before
-	c.Updated = changed - c.Inserted
-	c.Unchanged = len(entries) - changed
-	full.close()
-	changes.Close()
-	err = wc.commit(s)
-	return c, err
+	return changed, nil
 }
 
 // LedgerEntries returns the entries of merchant: those with its oid_partner
