@@ -211,7 +211,7 @@ func testStoreDetail(t *testing.T, j *Job, f fetch.Fetched, want *recon.Statemen
 		t.Fatalf("kept for matching: %+v", k)
 	}
 	for i := range want.Rows {
-		if g, w := sink.file.Rows[i], want.Rows[i].Lean(); g != w {
+		if g, w := sink.file.Rows[i], want.Rows[i].Lean(); !reflect.DeepEqual(g, w) {
 			t.Fatalf("row %d kept as %+v, want %+v", i, g, w)
 		}
 	}

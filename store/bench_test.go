@@ -14,9 +14,7 @@ func benchRows(name string, n int) []recon.Row {
 	rows := make([]recon.Row, n)
 	for i := range rows {
 		rows[i] = recon.Row{
-			File: name, Line: i + 1, NoOrder: fmt.Sprintf("201405281234%08d", i), OidPartner: merchant,
-			BusiPartner: "101001", OidPaybill: fmt.Sprintf("2014052800%06d", i),
-			SettleDate: "20140528", Amount: recon.Fen(100 + i%10000), Status: 0,
+			RowMeta: &recon.RowMeta{File: name, OidPartner: merchant, BusiPartner: "101001", SettleDate: "20140528"}, Line: i + 1, NoOrder: fmt.Sprintf("201405281234%08d", i), OidPaybill: fmt.Sprintf("2014052800%06d", i), Amount: recon.Fen(100 + i%10000), Status: 0,
 			Fee: recon.Fen(i % 7), Kind: recon.KindPayment,
 			RowText: &recon.RowText{DtOrder: "20140528 10:11:12", UpdatedAt: "20140528 10:12:13",
 				Product: "WEB支付网关", PayMethod: "储蓄卡快捷支付", InfoOrder: "商品名称,规格"},

@@ -77,6 +77,7 @@ func (s *Store) RowKeys(ctx context.Context, f StoredFile, fn func(r *recon.Row)
 	var (
 		jr    jsonReader
 		r     recon.Row
+		meta  recon.RowMeta
 		after int64
 		text  []byte
 	)
@@ -96,10 +97,10 @@ func (s *Store) RowKeys(ctx context.Context, f StoredFile, fn func(r *recon.Row)
 			} else {
 				rest = nil
 			}
-			if err := decodeKeyRow(&jr, line, &r, aliased); err != nil {
+			if err := decodeKeyRow(&jr, line, &r, &meta, aliased); err != nil {
 				return fmt.Errorf("read %s: %w", name, err)
 			}
-			r.File = name
+			meta.File = name
 			if err := fn(&r); err != nil {
 				return err
 			}
@@ -136,10 +137,11 @@ func (s *Store) RowsAt(ctx context.Context, f StoredFile, lines []int) ([]recon.
 			return nil, fmt.Errorf("read %s: %w", name, err)
 		}
 		var r recon.Row
-		if err := decodeKeyRow(&jr, b, &r, copied); err != nil {
+		meta := &recon.RowMeta{}
+		if err := decodeKeyRow(&jr, b, &r, meta, copied); err != nil {
 			return nil, fmt.Errorf("read %s: %w", name, err)
 		}
-		r.File = name
+		meta.File = name
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -153,9 +155,9 @@ func aliased(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)
 
 func copied(b []byte) string { return string(b) }
 
-// decodeKeyRow decodes one row of keyColumns into r, making its strings
-// with str.
-func decodeKeyRow(jr *jsonReader, b []byte, r *recon.Row, str func([]byte) string) error {
+// decodeKeyRow decodes one row of keyColumns into r, its SettleDate into
+// meta, which becomes r's, making its strings with str.
+func decodeKeyRow(jr *jsonReader, b []byte, r *recon.Row, meta *recon.RowMeta, str func([]byte) string) error {
 	var kind, noOrder, paybill, settle []byte
 	var v [5]int64 // line, amount, fee, status, direction
 	err := jr.reset(b)
@@ -183,7 +185,8 @@ func decodeKeyRow(jr *jsonReader, b []byte, r *recon.Row, str func([]byte) strin
 	if err != nil {
 		return fmt.Errorf("row %s: %w", b, err)
 	}
-	*r = recon.Row{Line: int(v[0]), NoOrder: str(noOrder), OidPaybill: str(paybill), SettleDate: str(settle),
+	*meta = recon.RowMeta{SettleDate: str(settle)}
+	*r = recon.Row{RowMeta: meta, Line: int(v[0]), NoOrder: str(noOrder), OidPaybill: str(paybill),
 		Amount: recon.Fen(v[1]), Fee: recon.Fen(v[2]), Status: int8(v[3]), Direction: int8(v[4])}
 	k, ok := recon.ParseKind(aliased(kind)) // compared, not kept
 	if !ok {

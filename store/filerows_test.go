@@ -12,8 +12,7 @@ import (
 
 // keyRow is what RowKeys and RowsAt give of r.
 func keyRow(r recon.Row) recon.Row {
-	return recon.Row{File: r.File, Line: r.Line, Kind: r.Kind, NoOrder: r.NoOrder, OidPaybill: r.OidPaybill,
-		SettleDate: r.SettleDate, Amount: r.Amount, Fee: r.Fee, Status: r.Status, Direction: r.Direction}
+	return recon.Row{RowMeta: &recon.RowMeta{File: r.File, SettleDate: r.SettleDate}, Line: r.Line, Kind: r.Kind, NoOrder: r.NoOrder, OidPaybill: r.OidPaybill, Amount: r.Amount, Fee: r.Fee, Status: r.Status, Direction: r.Direction}
 }
 
 // TestRowKeys: a file of more rows than one batch reads, with gaps in its
@@ -52,7 +51,7 @@ func TestRowKeys(t *testing.T) {
 	var got []recon.Row
 	if err := s.RowKeys(ctx, f, func(r *recon.Row) error {
 		c := *r
-		c.NoOrder, c.OidPaybill, c.SettleDate = string([]byte(c.NoOrder)), string([]byte(c.OidPaybill)), string([]byte(c.SettleDate))
+		c.NoOrder, c.OidPaybill, c.EditMeta().SettleDate = string([]byte(c.NoOrder)), string([]byte(c.OidPaybill)), string([]byte(c.SettleDate))
 		got = append(got, c)
 		return nil
 	}); err != nil {

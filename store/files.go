@@ -484,8 +484,7 @@ func (s *Store) file(ctx context.Context, name string) (*recon.StatementFile, er
 	if err != nil {
 		return nil, err
 	}
-	err = scanRows(rows, func(r *recon.Row) error {
-		r.File = f.Name
+	err = scanRows(rows, f.Name, func(r *recon.Row) error {
 		f.Rows = append(f.Rows, *r)
 		return nil
 	})
@@ -533,18 +532,20 @@ const rowSelect = `r.line, r.no_order, r.oid_partner, r.dt_order, r.busi_partner
 // scanRows reads rows selected with rowSelect (after any leading columns
 // given in pre) and calls fn for each; the Row passed is reused, fn copies
 // it if it keeps it (its RowText is its own). It closes rows.
-func scanRows(rows *sql.Rows, fn func(r *recon.Row) error, pre ...any) error {
+func scanRows(rows *sql.Rows, file string, fn func(r *recon.Row) error) error {
 	defer rows.Close()
 	var (
 		r                              recon.Row
+		meta                           recon.RowMeta
+		metas                          recon.Metas
 		text                           recon.RowText
 		amount, fee, direction, status int64 // plain types scan without reflection
 		kind                           string
 		warnings                       sql.NullString
 	)
-	dest := append(pre, &r.Line, &r.NoOrder, &r.OidPartner, &text.DtOrder, &r.BusiPartner, &r.OidPaybill,
-		&r.SettleDate, &amount, &direction, &status, &text.UpdatedAt, &fee, &text.Product, &text.PayMethod,
-		&text.InfoOrder, &text.PayeeBank, &text.PayeeAccount, &text.PayeeName, &kind, &warnings)
+	dest := []any{&r.Line, &r.NoOrder, &meta.OidPartner, &text.DtOrder, &meta.BusiPartner, &r.OidPaybill,
+		&meta.SettleDate, &amount, &direction, &status, &text.UpdatedAt, &fee, &text.Product, &text.PayMethod,
+		&text.InfoOrder, &text.PayeeBank, &text.PayeeAccount, &text.PayeeName, &kind, &warnings}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return err
@@ -556,6 +557,7 @@ func scanRows(rows *sql.Rows, fn func(r *recon.Row) error, pre ...any) error {
 			return fmt.Errorf("line %d: stored kind %q", r.Line, kind)
 		}
 		r.Kind = k
+		r.RowMeta = metas.Get(file, meta.OidPartner, meta.BusiPartner, meta.SettleDate)
 		var err error
 		if text.Warnings, err = readList(warnings); err != nil {
 			return fmt.Errorf("line %d: %w", r.Line, err)
@@ -753,13 +755,14 @@ type leanBatch struct {
 
 	// Texts that are the same in most rows are shared.
 	partner, busi, settle string
+	metas                 recon.Metas
 }
 
 const leanBatchSize = 1024
 
 // add decodes one row of statementRowsSQL.
 func (b *leanBatch) add(jr *jsonReader, line []byte, file, date string) error {
-	r := recon.Row{File: file}
+	var r recon.Row
 	var noOrder, partner, busi, paybill, settle, kind []byte
 	var v [5]int64 // line, amount, direction, status, fee
 	err := jr.reset(line)
@@ -808,7 +811,7 @@ func (b *leanBatch) add(jr *jsonReader, line []byte, file, date string) error {
 	if string(settle) != b.settle {
 		b.settle = string(settle)
 	}
-	r.OidPartner, r.BusiPartner, r.SettleDate = b.partner, b.busi, b.settle
+	r.RowMeta = b.metas.Get(file, b.partner, b.busi, b.settle)
 	b.buf = append(b.buf, noOrder...)
 	e0 := len(b.buf)
 	b.buf = append(b.buf, paybill...)

@@ -171,7 +171,7 @@ func TestFileRoundTrip(t *testing.T) {
 	rows[1].Kind = recon.Classify(0, -500)
 	rows[2].Status = 5
 	rows[3].InfoOrder = "含\"引号\"和,逗号和'单引号'"
-	rows[4].OidPartner = other // merchant_mismatch rows are stored as read
+	rows[4].EditMeta().OidPartner = other // merchant_mismatch rows are stored as read
 	f := file(jymx1, "abc", rows...)
 	f.TitleLine = 1
 	f.Warnings = []string{"title row skipped (line 1)"}
@@ -217,7 +217,7 @@ func TestStatementRows(t *testing.T) {
 	j2, j3 := name("JYMX", merchant, "20240102"), name("JYMX", merchant, "20240103")
 	mj, oj := name("JYMX", merchant, "202401"), name("JYMX", other, "20231231")
 	foreign := row(j2, 2, "foreign", 5)
-	foreign.OidPartner = other
+	foreign.EditMeta().OidPartner = other
 	// Ingested out of order: the order must come from the query.
 	for _, f := range []*recon.StatementFile{
 		file(j3, "3", row(j3, 1, "c", 1)),

@@ -98,7 +98,7 @@ func TestHistoryRows(t *testing.T) {
 		return r
 	}
 	foreign := mk(j2, 2, "a", "PA")
-	foreign.OidPartner = other
+	foreign.EditMeta().OidPartner = other
 	// Ingested out of order, numbers repeated across files, kinds and
 	// columns: "a" is an order number in some rows and a paybill in others.
 	for _, f := range []*recon.StatementFile{

@@ -36,9 +36,7 @@ func row(name string, line int, noOrder string, amount recon.Fen) recon.Row {
 		settle += "15"
 	}
 	r := recon.Row{
-		File: name, Line: line, NoOrder: noOrder, OidPartner: n.Merchant,
-		BusiPartner: "101001", OidPaybill: fmt.Sprintf("2014%012d", line),
-		SettleDate: settle, Amount: amount, Direction: 0, Status: 0, Fee: amount / 100,
+		RowMeta: &recon.RowMeta{File: name, OidPartner: n.Merchant, BusiPartner: "101001", SettleDate: settle}, Line: line, NoOrder: noOrder, OidPaybill: fmt.Sprintf("2014%012d", line), Amount: amount, Direction: 0, Status: 0, Fee: amount / 100,
 		RowText: &recon.RowText{DtOrder: settle + " 10:11:12", UpdatedAt: settle + " 10:12:13",
 			Product: "WEB支付网关", PayMethod: "储蓄卡快捷支付", InfoOrder: "商品,一件"},
 	}

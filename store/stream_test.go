@@ -338,7 +338,8 @@ func TestAwkwardValuesRoundTrip(t *testing.T) {
 	var rows []recon.Row
 	for i, a := range awkward {
 		r := row(jymx1, i+1, a+"#", recon.Fen(i+1)) // no_order must differ
-		r.OidPaybill, r.BusiPartner, r.SettleDate, r.OidPartner = a, a, a, a
+		m := r.EditMeta()
+		r.OidPaybill, m.BusiPartner, m.SettleDate, m.OidPartner = a, a, a, a
 		r.DtOrder, r.UpdatedAt, r.Product, r.PayMethod, r.InfoOrder = a, a, a, a, a
 		r.PayeeBank, r.PayeeAccount, r.PayeeName = a, a, a
 		r.Warnings = []string{a}

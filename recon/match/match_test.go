@@ -14,9 +14,9 @@ const merchant = "201403251000001147"
 // row builds a statement row of file JYMX for date; amount and fee in fen.
 func row(date string, line int, no, paybill string, amount recon.Fen, status int8) recon.Row {
 	r := recon.Row{
-		File: fmt.Sprintf("JYMX_%s_%s.txt", merchant, date), Line: line,
-		NoOrder: no, OidPartner: merchant, BusiPartner: "101001",
-		OidPaybill: paybill, SettleDate: date, Amount: amount, Status: status,
+		RowMeta: &recon.RowMeta{File: fmt.Sprintf("JYMX_%s_%s.txt", merchant, date), OidPartner: merchant, BusiPartner: "101001", SettleDate: date}, Line: line,
+		NoOrder:    no,
+		OidPaybill: paybill, Amount: amount, Status: status,
 		Fee:     amount.Abs() / 200,
 		RowText: &recon.RowText{DtOrder: date + " 10:00:00", UpdatedAt: date + " 10:00:00"},
 	}
@@ -196,7 +196,7 @@ func TestDailyFindingKinds(t *testing.T) {
 			name: "merchant mismatch is set aside",
 			in: Input{Files: day(D, func() recon.Row {
 				r := row(D, 1, "A1", "1000000000000001", 10000, 0)
-				r.OidPartner = "201403251000009999"
+				r.EditMeta().OidPartner = "201403251000009999"
 				return r
 			}()), Ledger: []recon.Entry{entry(recon.KindPayment, "A1", D, 10000)}},
 			want: []string{"merchant_mismatch A1"},
@@ -205,7 +205,7 @@ func TestDailyFindingKinds(t *testing.T) {
 			name: "settle date mismatch is still matched",
 			in: Input{Files: day(D, func() recon.Row {
 				r := row(D, 1, "A1", "1000000000000001", 10000, 0)
-				r.SettleDate = D1
+				r.EditMeta().SettleDate = D1
 				return r
 			}()), Ledger: []recon.Entry{entry(recon.KindPayment, "A1", D, 10000)}},
 			want: []string{"settle_date_mismatch A1"},
@@ -214,7 +214,7 @@ func TestDailyFindingKinds(t *testing.T) {
 			name: "ignored busi_partner is neither matched nor missing",
 			in: Input{Files: day(D, func() recon.Row {
 				r := row(D, 1, "T1", "1000000000000001", 10000, 0)
-				r.BusiPartner = "110001"
+				r.EditMeta().BusiPartner = "110001"
 				return r
 			}())},
 			opt: Options{Window: 1, IgnoreBusi: []string{"110001"}},

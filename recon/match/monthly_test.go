@@ -26,7 +26,7 @@ func TestMonthly(t *testing.T) {
 	bChanged.Amount = 201
 	monthly := file("JYMX_"+merchant+"_202401.txt", a, bChanged, c, x)
 	for i := range monthly.Rows {
-		monthly.Rows[i].File, monthly.Rows[i].Line = monthly.Name, i+1
+		monthly.Rows[i].EditMeta().File, monthly.Rows[i].Line = monthly.Name, i+1
 	}
 	o := compareMonthly(t, MonthlyInput{Month: "202401", Monthly: monthly, Daily: map[string]*recon.StatementFile{
 		d1: file("JYMX_"+merchant+"_"+d1+".txt", a, b),
@@ -178,16 +178,16 @@ func TestMonthlySameAsInMemory(t *testing.T) {
 			for range rnd.IntN(8) {
 				r := pick()
 				if rnd.IntN(3) > 0 {
-					r.SettleDate = d
+					r.EditMeta().SettleDate = d
 				}
-				r.File, r.Line = f.Name, len(f.Rows)+1
+				r.EditMeta().File, r.Line = f.Name, len(f.Rows)+1
 				f.Rows = append(f.Rows, r)
 			}
 			in.Daily[d] = f
 		}
 		for range rnd.IntN(20) {
 			r := pick()
-			r.File, r.Line = monthlyName, len(in.Monthly.Rows)+1
+			r.EditMeta().File, r.Line = monthlyName, len(in.Monthly.Rows)+1
 			in.Monthly.Rows = append(in.Monthly.Rows, r)
 		}
 		want := monthlyInMemory(in)

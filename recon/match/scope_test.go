@@ -81,9 +81,9 @@ func randomInput(rnd *rand.Rand) (Input, Options) {
 		}
 		switch rnd.IntN(12) {
 		case 0:
-			r.OidPartner = "201403251000009999"
+			r.EditMeta().OidPartner = "201403251000009999"
 		case 1:
-			r.BusiPartner = "110001"
+			r.EditMeta().BusiPartner = "110001"
 		}
 		return r
 	}

@@ -74,6 +74,7 @@ type DetailReader struct {
 	fatal     error
 
 	interned []map[string]string // per field of shared, value → the one copy kept (slow path)
+	metas    recon.Metas
 	fast     fastState
 	// slowOnly reads every line the slow way, from its decoded text: the
 	// tests compare the fast path with it.
@@ -522,7 +523,8 @@ func (d *DetailReader) row(text string, n int, more bool) (recon.Row, *ParseErro
 			}
 		}
 	}
-	r := recon.Row{File: d.name.Name, Line: d.line, RowText: &recon.RowText{}}
+	// A RowMeta of its own until compact interns its strings and shares it.
+	r := recon.Row{RowMeta: &recon.RowMeta{File: d.name.Name}, Line: d.line, RowText: &recon.RowText{}}
 	var f [14]string
 	for k := 0; k < 13; k++ {
 		v, stray := clean(d.part(text, k))
@@ -639,6 +641,8 @@ func (d *DetailReader) compact(r *recon.Row) {
 	// Order and paybill numbers are unique: one allocation for both.
 	both := r.NoOrder + r.OidPaybill
 	r.NoOrder, r.OidPaybill = both[:len(r.NoOrder)], both[len(r.NoOrder):]
+	m := r.RowMeta
+	r.RowMeta = d.metas.Get(m.File, m.OidPartner, m.BusiPartner, m.SettleDate)
 }
 
 // shared lists the fields of r whose values usually repeat.

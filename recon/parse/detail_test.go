@@ -63,30 +63,30 @@ func TestDetailLayout(t *testing.T) {
 		{name: "direction 1 is a payout", line: line(7, "1"),
 			edit: func(r *recon.Row) { r.Direction, r.Kind = 1, recon.KindPayout }},
 		{name: "unknown busi_partner kept", line: line(3, "999999"),
-			edit: func(r *recon.Row) { r.BusiPartner = "999999" }},
+			edit: func(r *recon.Row) { r.EditMeta().BusiPartner = "999999" }},
 		{name: "other merchant is not a parse error", line: line(1, "201301221000001001"),
-			edit: func(r *recon.Row) { r.OidPartner = "201301221000001001" }},
+			edit: func(r *recon.Row) { r.EditMeta().OidPartner = "201301221000001001" }},
 		{name: "other settle date is not a parse error", line: line(5, "20140527"),
-			edit: func(r *recon.Row) { r.SettleDate = "20140527" }},
+			edit: func(r *recon.Row) { r.EditMeta().SettleDate = "20140527" }},
 		{name: "refund paybill is the original order number", line: line(4, "201405287094797"),
 			edit: func(r *recon.Row) { r.OidPaybill = "201405287094797" }},
 		{name: "no_order of 32 characters", line: line(0, strings.Repeat("订", 32)),
 			edit: func(r *recon.Row) { r.NoOrder = strings.Repeat("订", 32) }},
 		{name: "leap day", line: line(2, "20240229 23:59:59", 5, "20240229"),
-			edit: func(r *recon.Row) { r.DtOrder, r.SettleDate = "20240229 23:59:59", "20240229" }},
+			edit: func(r *recon.Row) { r.DtOrder, r.EditMeta().SettleDate = "20240229 23:59:59", "20240229" }},
 		{name: "FKMX 17 fields", file: fkmxName, line: line(7, "1", 13, "商户提现") + ",中国工商银行, ****1234 ,张*三",
 			edit: func(r *recon.Row) {
-				r.File, r.Direction, r.Kind, r.InfoOrder = fkmxName.Name, 1, recon.KindPayout, "商户提现"
+				r.EditMeta().File, r.Direction, r.Kind, r.InfoOrder = fkmxName.Name, 1, recon.KindPayout, "商户提现"
 				r.PayeeBank, r.PayeeAccount, r.PayeeName = "中国工商银行", "****1234", "张*三"
 			}},
 		{name: "FKMX 14 fields", file: fkmxName, line: line(7, "1"),
-			edit: func(r *recon.Row) { r.File, r.Direction, r.Kind = fkmxName.Name, 1, recon.KindPayout }},
+			edit: func(r *recon.Row) { r.EditMeta().File, r.Direction, r.Kind = fkmxName.Name, 1, recon.KindPayout }},
 		{name: "FKMX 16 fields: commas in info", file: fkmxName, line: line(13, "a,b,c"),
-			edit: func(r *recon.Row) { r.File, r.InfoOrder = fkmxName.Name, "a,b,c" }},
+			edit: func(r *recon.Row) { r.EditMeta().File, r.InfoOrder = fkmxName.Name, "a,b,c" }},
 		{name: "FKMX 18 fields with extra empty field", file: fkmxName,
 			line: strings.Join(seedFields[:9], ",") + ",," + strings.Join(seedFields[9:], ",") + ",招商银行,****0001,李*",
 			edit: func(r *recon.Row) {
-				r.File, r.PayeeBank, r.PayeeAccount, r.PayeeName = fkmxName.Name, "招商银行", "****0001", "李*"
+				r.EditMeta().File, r.PayeeBank, r.PayeeAccount, r.PayeeName = fkmxName.Name, "招商银行", "****0001", "李*"
 			},
 			warnings: []string{"extra empty field"}},
 	}

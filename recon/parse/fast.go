@@ -273,9 +273,8 @@ func (d *DetailReader) fastRow(raw []byte, ascii int, gb bool, lineWarn string) 
 		// never does either. Their bytes were judged by lineEncoding.
 		both := fs.orders.Join(f[0], f[4])
 		v := &rf.vals
-		r.File, r.Line = d.name.Name, d.line
+		r.RowMeta, r.Line = d.metas.Get(d.name.Name, v[idPartner], v[idBusi], v[idSettle]), d.line
 		r.NoOrder, r.OidPaybill = both[:len(f[0])], both[len(f[0]):]
-		r.OidPartner, r.BusiPartner, r.SettleDate = v[idPartner], v[idBusi], v[idSettle]
 		r.Amount, r.Fee = amount, fee
 		r.Kind = recon.Classify(r.Direction, r.Amount)
 		return r, true
@@ -312,9 +311,8 @@ func (d *DetailReader) fastRow(raw []byte, ascii int, gb bool, lineWarn string) 
 	both := fs.orders.Join(f[0], f[4])
 	t := fs.newRowText()
 	v := &rf.vals
-	r.File, r.Line = d.name.Name, d.line
+	r.RowMeta, r.Line = d.metas.Get(d.name.Name, v[idPartner], v[idBusi], v[idSettle]), d.line
 	r.NoOrder, r.OidPaybill = both[:len(f[0])], both[len(f[0]):]
-	r.OidPartner, r.BusiPartner, r.SettleDate = v[idPartner], v[idBusi], v[idSettle]
 	r.Amount, r.Fee = amount, fee
 	r.Kind = recon.Classify(r.Direction, r.Amount)
 	t.DtOrder, t.UpdatedAt = v[idDtOrder], v[idUpdated]

@@ -89,8 +89,8 @@ func FuzzDetail(f *testing.F) {
 					t.Fatalf("round trip of %+v as %q: %v %v", r, writeRow(r), back.fatal, back.errs)
 				}
 				got, want := back.rows[0], r
-				got.Line, got.Warnings, got.File = 0, nil, ""
-				want.Line, want.Warnings, want.File = 0, nil, ""
+				got.Line, got.Warnings, got.EditMeta().File = 0, nil, ""
+				want.Line, want.Warnings, want.EditMeta().File = 0, nil, ""
 				want.PayeeBank, want.PayeeAccount, want.PayeeName = "", "", ""
 				if !reflect.DeepEqual(got, want) {
 					t.Fatalf("round trip\n got %+v\nwant %+v", got, want)

@@ -26,9 +26,8 @@ var seedFields = []string{
 // seedRow is what seedFields parse to.
 func seedRow() recon.Row {
 	return recon.Row{
-		File: jymxName.Name, Line: 1,
-		NoOrder: "201405287094797", OidPartner: merchant,
-		BusiPartner: "101001", OidPaybill: "2014052846671792", SettleDate: "20140528",
+		RowMeta: &recon.RowMeta{File: jymxName.Name, OidPartner: merchant, BusiPartner: "101001", SettleDate: "20140528"}, Line: 1,
+		NoOrder: "201405287094797", OidPaybill: "2014052846671792",
 		Amount: 10000, Direction: 0, Status: 0, Fee: 50,
 		Kind: recon.KindPayment,
 		RowText: &recon.RowText{

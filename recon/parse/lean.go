@@ -101,23 +101,24 @@ func (d *DetailReader) leanRow(raw []byte) (r recon.Row, ok bool) {
 		fs.init()
 	}
 	var noOrder, paybill, amount, fee []byte
+	var partner, busi, settle string
 	pos := 0
 	if noOrder, pos, ok = nextField(raw, pos); !ok {
 		return recon.Row{}, false
 	}
-	if r.OidPartner, pos, ok = d.leanKept(raw, pos, &d.leanSt.partner, idPartner); !ok {
+	if partner, pos, ok = d.leanKept(raw, pos, &d.leanSt.partner, idPartner); !ok {
 		return recon.Row{}, false
 	}
 	if pos, ok = d.leanStamp(raw, pos); !ok {
 		return recon.Row{}, false
 	}
-	if r.BusiPartner, pos, ok = d.leanKept(raw, pos, &d.leanSt.busi, idBusi); !ok {
+	if busi, pos, ok = d.leanKept(raw, pos, &d.leanSt.busi, idBusi); !ok {
 		return recon.Row{}, false
 	}
 	if paybill, pos, ok = nextField(raw, pos); !ok {
 		return recon.Row{}, false
 	}
-	if r.SettleDate, pos, ok = d.leanKept(raw, pos, &d.leanSt.settle, idSettle); !ok {
+	if settle, pos, ok = d.leanKept(raw, pos, &d.leanSt.settle, idSettle); !ok {
 		return recon.Row{}, false
 	}
 	if amount, pos, ok = nextField(raw, pos); !ok {
@@ -169,7 +170,7 @@ func (d *DetailReader) leanRow(raw []byte) (r recon.Row, ok bool) {
 		return recon.Row{}, false
 	}
 	both := fs.orders.Join(noOrder, paybill)
-	r.File, r.Line = d.name.Name, d.line
+	r.RowMeta, r.Line = d.metas.Get(d.name.Name, partner, busi, settle), d.line
 	r.NoOrder, r.OidPaybill = both[:len(noOrder)], both[len(noOrder):]
 	r.Kind = recon.Classify(r.Direction, r.Amount)
 	return r, true
