@@ -523,16 +523,11 @@ func (r *Reader) entry(rec []string) (recon.Entry, error) {
 	}
 	e.Amount = amount
 	v = cell(colStatus)
-	switch s := recon.LedgerStatus(v); s { // the constants, not views of the record
-	case recon.StatusSuccess:
-		e.Status = recon.StatusSuccess
-	case recon.StatusFailure:
-		e.Status = recon.StatusFailure
-	case recon.StatusProcessing:
-		e.Status = recon.StatusProcessing
-	default:
+	s, ok := recon.ParseLedgerStatus(v)
+	if !ok {
 		return bad(colStatus, v, fmt.Errorf("%w: want SUCCESS, FAILURE or PROCESSING", ErrInvalid))
 	}
+	e.Status = s
 	e.OrigNoOrder = cell(colOrigNoOrder)
 	if e.Kind == recon.KindRefund && e.OrigNoOrder == "" {
 		return bad(colOrigNoOrder, "", fmt.Errorf("%w: a refund needs the no_order of its payment", ErrEmpty))

@@ -2,29 +2,78 @@ package recon
 
 import (
 	"cmp"
+	"fmt"
 	"strings"
 )
 
-// LedgerStatus is the merchant's own status for an entry (SPEC §3).
-type LedgerStatus string
+// LedgerStatus is the merchant's own status for an entry (SPEC §3). The
+// zero value is invalid. It is written as the ledger spells it: String,
+// and in JSON.
+type LedgerStatus uint8
 
 const (
-	StatusSuccess    LedgerStatus = "SUCCESS"
-	StatusFailure    LedgerStatus = "FAILURE"
-	StatusProcessing LedgerStatus = "PROCESSING"
+	StatusSuccess LedgerStatus = iota + 1
+	StatusFailure
+	StatusProcessing
 )
 
-// Entry is one row of the merchant ledger (SPEC §3).
+func (s LedgerStatus) String() string {
+	switch s {
+	case StatusSuccess:
+		return "SUCCESS"
+	case StatusFailure:
+		return "FAILURE"
+	case StatusProcessing:
+		return "PROCESSING"
+	}
+	return "invalid"
+}
+
+// ParseLedgerStatus reads the ledger's status column ("SUCCESS", "FAILURE",
+// "PROCESSING"); ok is false for anything else.
+func ParseLedgerStatus(s string) (LedgerStatus, bool) {
+	switch s {
+	case "SUCCESS":
+		return StatusSuccess, true
+	case "FAILURE":
+		return StatusFailure, true
+	case "PROCESSING":
+		return StatusProcessing, true
+	}
+	return 0, false
+}
+
+// MarshalText writes the status as the ledger spells it, as stored
+// results have always had it.
+func (s LedgerStatus) MarshalText() ([]byte, error) {
+	if s < StatusSuccess || s > StatusProcessing {
+		return nil, fmt.Errorf("invalid ledger status %d", uint8(s))
+	}
+	return []byte(s.String()), nil
+}
+
+func (s *LedgerStatus) UnmarshalText(b []byte) error {
+	v, ok := ParseLedgerStatus(string(b))
+	if !ok {
+		return fmt.Errorf("ledger status %q: want SUCCESS, FAILURE or PROCESSING", b)
+	}
+	*s = v
+	return nil
+}
+
+// Entry is one row of the merchant ledger (SPEC §3). A run holds a
+// ledger file's entries, a million of them for a large merchant: the
+// fields are ordered so that an entry is 104 bytes.
 type Entry struct {
 	OidPartner  string // "" means the run's merchant (SPEC §4.1)
-	Kind        Kind
 	NoOrder     string
 	DtOrder     string // normalised "yyyymmddhhmmss", merchant local time
-	Amount      Fen    // positive
-	Status      LedgerStatus
 	OrigNoOrder string // refunds: no_order of the refunded payment
 	OidPaybill  string
+	Amount      Fen // positive
 	Fee         Fen
+	Kind        Kind
+	Status      LedgerStatus
 	HasFee      bool // the ledger gave a fee; Fee is compared only then
 }
 

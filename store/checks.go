@@ -39,7 +39,7 @@ func checkEntry(e *recon.Entry) error {
 	case e.Amount <= 0:
 		return bad("amount", e.Amount.String())
 	case e.Status != recon.StatusSuccess && e.Status != recon.StatusFailure && e.Status != recon.StatusProcessing:
-		return bad("status", string(e.Status))
+		return bad("status", e.Status.String())
 	case e.HasFee && e.Fee < 0:
 		return bad("fee", e.Fee.String())
 	}

@@ -229,7 +229,7 @@ func (d *diff) compare(rows *sql.Rows) (n int, err error) {
 			continue
 		}
 		d.stored[i], d.absent[i] = true, false
-		d.same[i] = string(dtOrder) == e.DtOrder && amount == int64(e.Amount) && string(status) == string(e.Status) &&
+		d.same[i] = string(dtOrder) == e.DtOrder && amount == int64(e.Amount) && string(status) == e.Status.String() &&
 			string(orig) == e.OrigNoOrder && string(paybill) == e.OidPaybill &&
 			hasFee == e.HasFee && (!hasFee || fee == int64(e.Fee))
 	}
@@ -398,7 +398,7 @@ func writeEntries(ctx context.Context, tx *sql.Conn, entries []recon.Entry, writ
 				st.str(v)
 			}
 			st.add(int64(e.Amount))
-			for _, v := range [...]string{string(e.Status), e.OrigNoOrder, e.OidPaybill} {
+			for _, v := range [...]string{e.Status.String(), e.OrigNoOrder, e.OidPaybill} {
 				st.str(v)
 			}
 			st.add(nullFen(int64(e.Fee), e.HasFee))
@@ -561,12 +561,11 @@ func decodeEntry(jr *jsonReader, line []byte, merchant string) (e recon.Entry, t
 		return e, text, fmt.Errorf("entry %q: stored kind %q", text[0], kind)
 	}
 	e.Kind, e.Amount = k, recon.Fen(amount)
-	switch st := recon.LedgerStatus(status); st {
-	case recon.StatusSuccess, recon.StatusFailure, recon.StatusProcessing:
-		e.Status = st
-	default:
-		e.Status = recon.LedgerStatus(string(status))
+	st, ok := recon.ParseLedgerStatus(string(status))
+	if !ok {
+		return e, text, fmt.Errorf("entry %q: stored status %q", text[0], status)
 	}
+	e.Status = st
 	e.Fee = recon.Fen(fee)
 	return e, text, nil
 }

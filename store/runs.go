@@ -78,7 +78,7 @@ func (s *Store) saveRun(ctx context.Context, res *recon.Result, inputsDigest str
 		p := &res.Pending[i]
 		e := &p.Entry
 		if _, err = pst.ExecContext(ctx, runID, i, e.OidPartner, e.Kind.String(), e.NoOrder, e.DtOrder,
-			int64(e.Amount), string(e.Status), e.OrigNoOrder, e.OidPaybill, nullFen(int64(e.Fee), e.HasFee),
+			int64(e.Amount), e.Status.String(), e.OrigNoOrder, e.OidPaybill, nullFen(int64(e.Fee), e.HasFee),
 			p.DecideOn, p.Reason); err != nil {
 			return fmt.Errorf("pending %s %q: %w", e.Kind, e.NoOrder, err)
 		}

@@ -174,7 +174,7 @@ func buildJSON(res *recon.Result) *jsonSummary {
 		s.Pending = append(s.Pending, jsonPending{
 			Kind: e.Kind.String(), NoOrder: e.NoOrder, OidPartner: e.OidPartner,
 			DtOrder: e.DtOrder, AmountFen: int64(e.Amount), Amount: e.Amount.String(),
-			Status: string(e.Status), OidPaybill: e.OidPaybill, OrigNoOrder: e.OrigNoOrder,
+			Status: e.Status.String(), OidPaybill: e.OidPaybill, OrigNoOrder: e.OrigNoOrder,
 			DecideOn: p.DecideOn, Reason: p.Reason,
 		})
 	}
