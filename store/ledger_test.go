@@ -66,10 +66,10 @@ func testUpsertLedger(t *testing.T, indexed bool) {
 	upsert(entries, LedgerCounts{Unchanged: 5})
 
 	changed := append([]recon.Entry(nil), entries...)
-	changed[1].Amount = 1001      // amount changed
-	changed[3].HasFee = false     // a fee of 0 and no fee differ
+	changed[1].Amount = 1001                // amount changed
+	changed[3].HasFee = false               // a fee of 0 and no fee differ
 	changed[2].Status = recon.StatusSuccess // status changed
-	changed[0].OidPaybill = ""    // paybill forgotten
+	changed[0].OidPaybill = ""              // paybill forgotten
 	upsert(changed, LedgerCounts{Updated: 4, Unchanged: 1})
 	upsert(changed, LedgerCounts{Unchanged: 5})
 
