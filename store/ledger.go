@@ -37,13 +37,14 @@ func upsertLedgerSQL(n int) string {
 		OR oid_paybill IS NOT excluded.oid_paybill OR fee IS NOT excluded.fee`
 }
 
-// insertLedgerSQL writes n entries whose keys the table does not hold.
-// INSERT OR FAIL: SQLite then keeps no statement journal for it, which
-// the upsert needs, since its DO UPDATE may have to undo a row alone. The
-// journal copied every page the upsert changed into a temporary file:
-// 790 MB for a fresh import of a million entries.
+// insertLedgerSQL writes those of n entries whose keys the table does not
+// hold, and skips the others. INSERT OR IGNORE: SQLite then keeps no
+// statement journal for it, which the upsert needs, since its DO UPDATE
+// may have to undo a row alone. The journal copies every page the upsert
+// changes into a temporary file: 790 MB for a fresh import of a million
+// entries, 3.4 GB onto a table of three days with its history indexes.
 func insertLedgerSQL(n int) string {
-	return `INSERT OR FAIL INTO ledger_entries
+	return `INSERT OR IGNORE INTO ledger_entries
 	(oid_partner, kind, no_order, dt_order, amount, status, orig_no_order, oid_paybill, fee, imported_at, updated_at)
 	VALUES ` + valuesList(n, 11)
 }
@@ -123,27 +124,23 @@ type ledgerGroup struct{ partner, kind string }
 // given, so an entry given twice is still written twice in turn and the
 // later values win. A group is sorted only when it is not in order
 // already: a ledger usually lists each kind in order, and a sort of a
-// million keys costs a second. unique says whether every key comes once.
-func groupByKey(entries []recon.Entry) (groups map[ledgerGroup][]int, order []ledgerGroup, unique bool) {
+// million keys costs a second.
+func groupByKey(entries []recon.Entry) (groups map[ledgerGroup][]int, order []ledgerGroup) {
 	groups = map[ledgerGroup][]int{}
 	for i := range entries {
 		g := ledgerGroup{entries[i].OidPartner, entries[i].Kind.String()}
 		groups[g] = append(groups[g], i)
 	}
 	byNoOrder := func(a, b int) int { return strings.Compare(entries[a].NoOrder, entries[b].NoOrder) }
-	unique = true
 	for _, in := range groups {
 		if !slices.IsSortedFunc(in, byNoOrder) {
 			slices.SortStableFunc(in, byNoOrder)
-		}
-		for k := 1; k < len(in) && unique; k++ {
-			unique = entries[in[k-1]].NoOrder != entries[in[k]].NoOrder
 		}
 	}
 	order = slices.SortedFunc(maps.Keys(groups), func(x, y ledgerGroup) int {
 		return cmp.Or(strings.Compare(x.partner, y.partner), strings.Compare(x.kind, y.kind))
 	})
-	return groups, order, unique
+	return groups, order
 }
 
 // ledgerKeysSQL selects the entries of oid_partner ?2 and kind ?3 whose
@@ -157,26 +154,22 @@ type diff struct {
 	entries []recon.Entry
 	// Keyed by no_order alone, so that a read key is looked up without an
 	// allocation; kind and oid_partner are compared after. Two entries
-	// sharing a no_order (-1) are neither: both are upserted.
+	// sharing a no_order (-1) are neither same nor stored: both are
+	// written.
 	idx    map[string]int32
 	same   []bool // the table holds the entry with the same values
 	stored []bool // the table holds the entry's key
-	absent []bool // the table does not hold the entry's key
 }
 
 func newDiff(entries []recon.Entry) *diff {
 	d := &diff{entries: entries, idx: make(map[string]int32, len(entries)),
-		same: make([]bool, len(entries)), stored: make([]bool, len(entries)), absent: make([]bool, len(entries))}
+		same: make([]bool, len(entries)), stored: make([]bool, len(entries))}
 	for i := range entries {
-		if j, dup := d.idx[entries[i].NoOrder]; dup {
-			if j >= 0 {
-				d.absent[j] = false
-			}
+		if _, dup := d.idx[entries[i].NoOrder]; dup {
 			d.idx[entries[i].NoOrder] = -1
 			continue
 		}
 		d.idx[entries[i].NoOrder] = int32(i)
-		d.absent[i] = true
 	}
 	return d
 }
@@ -228,7 +221,7 @@ func (d *diff) compare(rows *sql.Rows) (n int, err error) {
 		if string(partner) != e.OidPartner || string(kind) != e.Kind.String() {
 			continue
 		}
-		d.stored[i], d.absent[i] = true, false
+		d.stored[i] = true
 		d.same[i] = string(dtOrder) == e.DtOrder && amount == int64(e.Amount) && string(status) == e.Status.String() &&
 			string(orig) == e.OrigNoOrder && string(paybill) == e.OidPaybill &&
 			hasFee == e.HasFee && (!hasFee || fee == int64(e.Fee))
@@ -271,30 +264,22 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 		}
 	}()
 	tx := wc.Conn
-	countRows := func() (n int, err error) {
-		err = tx.QueryRowContext(ctx, "SELECT count(*) FROM ledger_entries").Scan(&n)
-		return n, err
-	}
-	before, err := countRows()
-	if err != nil {
+	// The table's size decides how unchanged entries are found; counted
+	// no further than it matters, for the table grows every day.
+	var before int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM ledger_entries LIMIT ?)",
+		4*len(entries)+1).Scan(&before); err != nil {
 		return c, err
 	}
-	groups, order, unique := groupByKey(entries)
+	groups, order := groupByKey(entries)
 	// Most of a daily ledger file may have been imported the day before:
 	// entries equal to the stored ones are found and not written at all,
 	// which costs a fraction of a million upserts. Once the store has its
 	// history indexes (and no BLOB texts) they are looked up by the
 	// import's keys; before, a table up to four times the import is read
-	// whole. Either says too which keys the table lacks: those entries
-	// are inserted, not upserted.
+	// whole. Either says too which keys the table holds.
 	var d *diff
-	switch {
-	case before == 0 && unique:
-		d = &diff{absent: make([]bool, len(entries))}
-		for i := range d.absent {
-			d.absent[i] = true
-		}
-	case len(entries) >= ledgerDiffMin && before > 0:
+	if len(entries) >= ledgerDiffMin && before > 0 {
 		byKey, _, err := s.ByNumber(ctx)
 		if err != nil {
 			return c, err
@@ -310,120 +295,138 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 		}
 	}
 	// insert and upsert hold the places in entries of the entries to
-	// write, in key order (groupByKey); counted says whether every
-	// upserted entry's key is known to be stored, so that each upsert
-	// that changes a row is an update.
+	// write, in key order (groupByKey): upserted, those whose keys the
+	// table is known to hold; inserted, the others.
 	var insert, upsert []int
-	counted := d != nil
 	for _, g := range order {
 		for _, i := range groups[g] {
 			switch {
-			case d == nil:
-				upsert = append(upsert, i)
-			case d.absent[i]:
+			case d == nil || !d.stored[i] && !d.same[i]:
 				insert = append(insert, i)
 			case d.same[i]:
 			default:
 				upsert = append(upsert, i)
-				counted = counted && d.stored[i]
 			}
 		}
 	}
-	now := time.Now().UTC().Format(time.RFC3339)
-	if _, err = writeEntries(ctx, tx, entries, insert, insertLedgerSQL, now, false); err != nil {
-		return c, err
-	}
-	changed, err := writeEntries(ctx, tx, entries, upsert, upsertLedgerSQL, now, true)
+	ew, err := newEntryWriter(ctx, tx, entries)
 	if err != nil {
 		return c, err
 	}
-	if counted {
-		c.Inserted, c.Updated = len(insert), changed
-	} else {
-		// An upsert counts inserts and updates alike; the rows added
-		// (the importer never deletes) tell them apart.
-		after, err := countRows()
+	defer ew.close()
+	// Each batch is inserted; one of which the table held some keys (an
+	// entry given again, or one the first pass did not know of) is then
+	// upserted whole. Its entries just inserted are equal to the stored
+	// ones and change nothing, so each row the upsert changes is an
+	// update, and the counts need no count of the table.
+	for start := 0; start < len(insert); start += ledgerBatch {
+		batch := insert[start:min(start+ledgerBatch, len(insert))]
+		n, err := ew.write(insertLedgerSQL, batch)
 		if err != nil {
 			return c, err
 		}
-		c.Inserted = after - before
-		c.Updated = len(insert) + changed - c.Inserted
+		c.Inserted += n
+		if n < len(batch) {
+			if n, err = ew.write(upsertLedgerSQL, batch); err != nil {
+				return c, err
+			}
+			c.Updated += n
+		}
+	}
+	for start := 0; start < len(upsert); start += ledgerBatch {
+		n, err := ew.write(upsertLedgerSQL, upsert[start:min(start+ledgerBatch, len(upsert))])
+		if err != nil {
+			return c, err
+		}
+		c.Updated += n
 	}
 	c.Unchanged = len(entries) - c.Inserted - c.Updated
+	ew.close()
 	err = wc.commit(s)
 	return c, err
 }
 
-// writeEntries writes the entries at the places write in batches of
-// ledgerBatch, by the statement sqlFor makes for a batch, and, when count
-// is set, returns how many rows the statements changed (SELECT changes()
-// after each: that statement's rows only, not those of any trigger a
-// merchant may have put on the table).
-func writeEntries(ctx context.Context, tx *sql.Conn, entries []recon.Entry, write []int, sqlFor func(int) string, now string, count bool) (changed int, err error) {
-	if len(write) == 0 {
-		return 0, nil
+// entryWriter writes batches of entries by the statements insertLedgerSQL
+// and upsertLedgerSQL make, each prepared once for full batches.
+type entryWriter struct {
+	ctx     context.Context
+	tx      *sql.Conn
+	entries []recon.Entry
+	now     string
+	full    map[string]*bulkStmt // by the SQL of a full batch
+	changes *sql.Stmt
+}
+
+func newEntryWriter(ctx context.Context, tx *sql.Conn, entries []recon.Entry) (*entryWriter, error) {
+	changes, err := tx.PrepareContext(ctx, "SELECT changes()")
+	if err != nil {
+		return nil, err
 	}
-	var full *bulkStmt // for full batches
-	if len(write) >= ledgerBatch {
-		if full, err = prepareBulk(ctx, tx, sqlFor(ledgerBatch)); err != nil {
-			return 0, err
-		}
-		defer full.close()
-	}
-	var changes *sql.Stmt
-	if count {
-		if changes, err = tx.PrepareContext(ctx, "SELECT changes()"); err != nil {
-			return 0, err
-		}
-		defer changes.Close()
-	}
+	return &entryWriter{ctx: ctx, tx: tx, entries: entries, now: time.Now().UTC().Format(time.RFC3339),
+		full: map[string]*bulkStmt{}, changes: changes}, nil
+}
+
+// write writes the entries at the places batch (at most ledgerBatch) by
+// the statement sqlFor makes, and returns how many rows it changed
+// (SELECT changes(): that statement's rows only, not those of any trigger
+// a merchant may have put on the table).
+func (w *entryWriter) write(sqlFor func(int) string, batch []int) (changed int, err error) {
 	// go-sqlite3 watches a cancellable context with a goroutine per
-	// statement; the loop checks ctx itself, once a batch.
-	execCtx := context.WithoutCancel(ctx)
-	for start := 0; start < len(write); start += ledgerBatch {
-		if err = ctx.Err(); err != nil {
+	// statement; the caller's context is checked here, once a batch.
+	if err := w.ctx.Err(); err != nil {
+		return 0, err
+	}
+	var st *bulkStmt
+	if len(batch) == ledgerBatch {
+		q := sqlFor(ledgerBatch)
+		if st = w.full[q]; st == nil {
+			if st, err = prepareBulk(w.ctx, w.tx, q); err != nil {
+				return 0, err
+			}
+			w.full[q] = st
+		}
+	} else {
+		// A shorter batch, the last.
+		if st, err = prepareBulk(w.ctx, w.tx, sqlFor(len(batch))); err != nil {
 			return 0, err
 		}
-		batch := write[start:min(start+ledgerBatch, len(write))]
-		st := full
-		if len(batch) < ledgerBatch {
-			// The last, shorter batch.
-			if st, err = prepareBulk(ctx, tx, sqlFor(len(batch))); err != nil {
-				return 0, err
-			}
+		defer st.close()
+	}
+	for _, i := range batch {
+		e := &w.entries[i]
+		for _, v := range [...]string{e.OidPartner, e.Kind.String(), e.NoOrder, e.DtOrder} {
+			st.str(v)
 		}
-		for _, i := range batch {
-			e := &entries[i]
-			for _, v := range [...]string{e.OidPartner, e.Kind.String(), e.NoOrder, e.DtOrder} {
-				st.str(v)
-			}
-			st.add(int64(e.Amount))
-			for _, v := range [...]string{e.Status.String(), e.OrigNoOrder, e.OidPaybill} {
-				st.str(v)
-			}
-			st.add(nullFen(int64(e.Fee), e.HasFee))
-			st.str(now)
-			st.str(now)
+		st.add(int64(e.Amount))
+		for _, v := range [...]string{e.Status.String(), e.OrigNoOrder, e.OidPaybill} {
+			st.str(v)
 		}
-		err = st.exec()
-		if st != full {
-			st.close()
-		}
-		if err != nil {
-			// SQLite does not say which row of the batch it refused; the
-			// batch holds entries in key order, not in the order given.
-			first := &entries[batch[0]]
-			return 0, fmt.Errorf("a batch of %d entries from %s %q (entry %d): %w", len(batch), first.Kind, first.NoOrder, batch[0]+1, err)
-		}
-		if count {
-			var n int
-			if err = changes.QueryRowContext(execCtx).Scan(&n); err != nil {
-				return 0, err
-			}
-			changed += n
-		}
+		st.add(nullFen(int64(e.Fee), e.HasFee))
+		st.str(w.now)
+		st.str(w.now)
+	}
+	if err := st.exec(); err != nil {
+		// SQLite does not say which row of the batch it refused; the
+		// batch holds entries in key order, not in the order given.
+		first := &w.entries[batch[0]]
+		return 0, fmt.Errorf("a batch of %d entries from %s %q (entry %d): %w", len(batch), first.Kind, first.NoOrder, batch[0]+1, err)
+	}
+	if err := w.changes.QueryRowContext(context.WithoutCancel(w.ctx)).Scan(&changed); err != nil {
+		return 0, err
 	}
 	return changed, nil
+}
+
+// close closes the statements; it may be called again.
+func (w *entryWriter) close() {
+	for q, st := range w.full {
+		st.close()
+		delete(w.full, q)
+	}
+	if w.changes != nil {
+		w.changes.Close()
+		w.changes = nil
+	}
 }
 
 // LedgerEntries returns the entries of merchant: those with its oid_partner
