@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -176,7 +177,7 @@ func TestHistoryLookupsUseIndexes(t *testing.T) {
 		{ledgerKeysSQL, []any{`["a"]`, merchant, "payment"}, []string{"PRIMARY KEY"}},
 		{ledgerByPaybillSQL, []any{`["a"]`, merchant, "20240101"}, []string{"ledger_entries_oid_paybill"}},
 		{ledgerFromSQL, []any{merchant, "20240101"}, []string{"ledger_entries_dt_order"}},
-		{`SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE ` + ledgerBlobs + `)`, nil, []string{"ledger_entries_blobs"}},
+		{`SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE ` + ledgerBlobs + `)`, nil, []string{"ledger_entries_blob_texts"}},
 	} {
 		rows, err := s.DB().Query("EXPLAIN QUERY PLAN "+tc.query, tc.args...)
 		if err != nil {
@@ -197,7 +198,7 @@ func TestHistoryLookupsUseIndexes(t *testing.T) {
 		for _, d := range plan {
 			// The list of numbers is scanned, and the partial index that
 			// holds only the entries with BLOBs (none, as a rule).
-			if strings.HasPrefix(d, "SCAN") && !strings.Contains(d, "VIRTUAL TABLE") && !strings.HasSuffix(d, "USING INDEX ledger_entries_blobs") && d != "SCAN CONSTANT ROW" {
+			if strings.HasPrefix(d, "SCAN") && !strings.Contains(d, "VIRTUAL TABLE") && !strings.HasSuffix(d, "USING INDEX ledger_entries_blob_texts") && d != "SCAN CONSTANT ROW" {
 				t.Errorf("plan scans a table:\n%s\n%s", all, tc.query)
 			}
 		}
@@ -206,6 +207,61 @@ func TestHistoryLookupsUseIndexes(t *testing.T) {
 				t.Errorf("plan does not use %s:\n%s\n%s", u, all, tc.query)
 			}
 		}
+	}
+}
+
+// A store indexed by an earlier version has ledger_entries_blobs, whose
+// WHERE calls typeof(): IndexHistory replaces it, and the blob look-up
+// still finds a BLOB. And the WHERE calls no function (see ledgerBlobs:
+// one makes every ledger INSERT keep a statement journal).
+func TestBlobIndexReplaced(t *testing.T) {
+	if regexp.MustCompile(`[A-Za-z_]\s*\(`).MatchString(ledgerBlobs) {
+		t.Errorf("ledgerBlobs calls a function: %s", ledgerBlobs)
+	}
+	s := openTest(t)
+	ctx := context.Background()
+	ingest(t, s, file("JYMX_"+merchant+"_20240101.txt", "1"))
+	old := strings.NewReplacer("ledger_entries_blob_texts", "ledger_entries_blobs", ledgerBlobs,
+		`(typeof(oid_partner) = 'blob' OR typeof(kind) = 'blob' OR typeof(no_order) = 'blob'
+	OR typeof(dt_order) = 'blob' OR typeof(oid_paybill) = 'blob' OR typeof(orig_no_order) = 'blob')`).Replace(historyIndexesSQL)
+	old = strings.Replace(old, "DROP INDEX IF EXISTS ledger_entries_blobs;", "", 1)
+	if _, err := s.DB().Exec(old); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.HistoryIndexed(ctx); err != nil || ok {
+		t.Fatalf("indexed the old way: HistoryIndexed = %v, %v; want false", ok, err)
+	}
+	if created, err := s.IndexHistory(ctx, "20991231"); err != nil || !created {
+		t.Fatalf("IndexHistory = %v, %v", created, err)
+	}
+	var names []string
+	rows, err := s.DB().Query(`SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'ledger_entries' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	if want := []string{"ledger_entries_blob_texts", "ledger_entries_dt_order", "ledger_entries_oid_paybill"}; !slices.Equal(names, want) {
+		t.Errorf("indexes %v, want %v", names, want)
+	}
+	if ok, err := s.HistoryIndexed(ctx); err != nil || !ok {
+		t.Errorf("HistoryIndexed = %v, %v after IndexHistory", ok, err)
+	}
+	if has, err := s.LedgerHasBlobs(ctx); err != nil || has {
+		t.Fatalf("LedgerHasBlobs = %v, %v on texts", has, err)
+	}
+	if _, err := s.DB().Exec(`INSERT INTO ledger_entries (kind, no_order, dt_order, amount, status, oid_paybill)
+		VALUES ('payment', 'b1', '20240101101112', 5, 'SUCCESS', CAST('p1' AS BLOB))`); err != nil {
+		t.Fatal(err)
+	}
+	if has, err := s.LedgerHasBlobs(ctx); err != nil || !has {
+		t.Errorf("LedgerHasBlobs = %v, %v with a BLOB paybill", has, err)
 	}
 }
 
