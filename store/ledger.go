@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lianlian-recon/reconcile/internal/alloc"
@@ -314,31 +316,38 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 		return c, err
 	}
 	defer ew.close()
-	// Each batch is inserted; one of which the table held some keys (an
-	// entry given again, or one the first pass did not know of) is then
-	// upserted whole. Its entries just inserted are equal to the stored
-	// ones and change nothing, so each row the upsert changes is an
+	batches, stop := ew.batches(insert, upsert)
+	defer stop()
+	// Each batch of insert is inserted; one of which the table held some
+	// keys (an entry given again, or one the first pass did not know of)
+	// is then upserted whole. Its entries just inserted are equal to the
+	// stored ones and change nothing, so each row the upsert changes is an
 	// update, and the counts need no count of the table.
-	for start := 0; start < len(insert); start += ledgerBatch {
-		batch := insert[start:min(start+ledgerBatch, len(insert))]
-		n, err := ew.write(insertLedgerSQL, batch)
+	for b := range batches {
+		if b.upsert {
+			n, err := ew.write(upsertLedgerSQL, b)
+			if err != nil {
+				return c, err
+			}
+			c.Updated += n
+			ew.done(b)
+			continue
+		}
+		n, err := ew.write(insertLedgerSQL, b)
 		if err != nil {
 			return c, err
 		}
 		c.Inserted += n
-		if n < len(batch) {
-			if n, err = ew.write(upsertLedgerSQL, batch); err != nil {
+		if n < len(b.places) {
+			if n, err = ew.write(upsertLedgerSQL, b); err != nil {
 				return c, err
 			}
 			c.Updated += n
 		}
+		ew.done(b)
 	}
-	for start := 0; start < len(upsert); start += ledgerBatch {
-		n, err := ew.write(upsertLedgerSQL, upsert[start:min(start+ledgerBatch, len(upsert))])
-		if err != nil {
-			return c, err
-		}
-		c.Updated += n
+	if err := ctx.Err(); err != nil {
+		return c, err
 	}
 	c.Unchanged = len(entries) - c.Inserted - c.Updated
 	ew.close()
@@ -355,6 +364,76 @@ type entryWriter struct {
 	now     string
 	full    map[string]*bulkStmt // by the SQL of a full batch
 	changes *sql.Stmt
+	free    chan []driver.NamedValue // argument lists to make batches in again
+}
+
+// entryBatch is the entries at places, in key order, and the arguments
+// that write them.
+type entryBatch struct {
+	places []int
+	args   []driver.NamedValue
+	upsert bool // the table holds every key: upsert, not insert
+}
+
+// batches makes the batches of the entries at insert, then those at
+// upsert, on a goroutine of its own, a few ahead of the writer: making the
+// arguments (a value per column, each string boxed) is a fifth of what
+// writing a million entries costs the writer's goroutine, which the rest
+// of a run leaves idle at the end of the ledger's writing. stop makes it
+// stop, and returns once it has (it is read-only of the entries anyway).
+func (w *entryWriter) batches(insert, upsert []int) (<-chan entryBatch, func()) {
+	out := make(chan entryBatch, 2)
+	quit, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		defer close(out)
+		var al argList
+		for _, list := range []struct {
+			places []int
+			upsert bool
+		}{{insert, false}, {upsert, true}} {
+			for start := 0; start < len(list.places); start += ledgerBatch {
+				b := entryBatch{places: list.places[start:min(start+ledgerBatch, len(list.places))], upsert: list.upsert}
+				select {
+				case al.args = <-w.free:
+				default:
+					al.args = make([]driver.NamedValue, 0, ledgerBatch*11)
+				}
+				for _, i := range b.places {
+					e := &w.entries[i]
+					for _, v := range [...]string{e.OidPartner, e.Kind.String(), e.NoOrder, e.DtOrder} {
+						al.str(v)
+					}
+					al.add(int64(e.Amount))
+					for _, v := range [...]string{e.Status.String(), e.OrigNoOrder, e.OidPaybill} {
+						al.str(v)
+					}
+					al.add(nullFen(int64(e.Fee), e.HasFee))
+					al.str(w.now)
+					al.str(w.now)
+				}
+				b.args = al.args
+				select {
+				case out <- b:
+				case <-quit:
+					return
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return out, func() {
+		once.Do(func() { close(quit) })
+		<-finished
+	}
+}
+
+// done gives b's argument list back for another batch.
+func (w *entryWriter) done(b entryBatch) {
+	select {
+	case w.free <- b.args[:0]:
+	default:
+	}
 }
 
 func newEntryWriter(ctx context.Context, tx *sql.Conn, entries []recon.Entry) (*entryWriter, error) {
@@ -363,14 +442,14 @@ func newEntryWriter(ctx context.Context, tx *sql.Conn, entries []recon.Entry) (*
 		return nil, err
 	}
 	return &entryWriter{ctx: ctx, tx: tx, entries: entries, now: time.Now().UTC().Format(time.RFC3339),
-		full: map[string]*bulkStmt{}, changes: changes}, nil
+		full: map[string]*bulkStmt{}, changes: changes, free: make(chan []driver.NamedValue, 4)}, nil
 }
 
-// write writes the entries at the places batch (at most ledgerBatch) by
-// the statement sqlFor makes, and returns how many rows it changed
-// (SELECT changes(): that statement's rows only, not those of any trigger
-// a merchant may have put on the table).
-func (w *entryWriter) write(sqlFor func(int) string, batch []int) (changed int, err error) {
+// write writes the batch by the statement sqlFor makes, and returns how
+// many rows it changed (SELECT changes(): that statement's rows only, not
+// those of any trigger a merchant may have put on the table).
+func (w *entryWriter) write(sqlFor func(int) string, b entryBatch) (changed int, err error) {
+	batch := b.places
 	// go-sqlite3 watches a cancellable context with a goroutine per
 	// statement; the caller's context is checked here, once a batch.
 	if err := w.ctx.Err(); err != nil {
@@ -392,20 +471,7 @@ func (w *entryWriter) write(sqlFor func(int) string, batch []int) (changed int, 
 		}
 		defer st.close()
 	}
-	for _, i := range batch {
-		e := &w.entries[i]
-		for _, v := range [...]string{e.OidPartner, e.Kind.String(), e.NoOrder, e.DtOrder} {
-			st.str(v)
-		}
-		st.add(int64(e.Amount))
-		for _, v := range [...]string{e.Status.String(), e.OrigNoOrder, e.OidPaybill} {
-			st.str(v)
-		}
-		st.add(nullFen(int64(e.Fee), e.HasFee))
-		st.str(w.now)
-		st.str(w.now)
-	}
-	if err := st.exec(); err != nil {
+	if err := st.execWith(b.args); err != nil {
 		// SQLite does not say which row of the batch it refused; the
 		// batch holds entries in key order, not in the order given.
 		first := &w.entries[batch[0]]
