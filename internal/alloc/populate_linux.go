@@ -36,3 +36,11 @@ func populate(p unsafe.Pointer, size uintptr) {
 	b := unsafe.Slice((*byte)(unsafe.Add(p, start-uintptr(p))), end-start)
 	_ = unix.Madvise(b, unix.MADV_POPULATE_WRITE) // an optimisation only
 }
+
+// populateSupported reports whether the kernel knows MADV_POPULATE_WRITE
+// (the tests ask).
+func populateSupported() bool {
+	b := make([]byte, 2*pageSize)
+	off := (pageSize - uintptr(unsafe.Pointer(&b[0]))%pageSize) % pageSize
+	return unix.Madvise(b[off:off+pageSize], unix.MADV_POPULATE_WRITE) != unix.EINVAL
+}
