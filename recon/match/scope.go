@@ -48,7 +48,9 @@ import (
 // every entry matters and no row is stored before it. Named and Refs may
 // run on one goroutine while Dated, EntryNumbers, Entry and Origs run on
 // another: they write different fields, and read only those NewScope
-// filled in.
+// filled in. Once Named and EntryNumbers are done, RowNumbers and Row may
+// run on one goroutine while Entry and Origs run on another: those read
+// only what is done then, and Origs writes nothing they read.
 type Scope struct {
 	from  string // D − window: entries dated from here on are decided now or pending
 	first bool   // D is the first day of history: every entry before it is decided now
