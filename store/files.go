@@ -529,9 +529,10 @@ const rowSelect = `r.line, r.no_order, r.oid_partner, r.dt_order, r.busi_partner
 	r.settle_date, r.amount, r.direction, r.status, r.updated_at, r.fee, r.product, r.pay_method,
 	r.info_order, r.payee_bank, r.payee_account, r.payee_name, r.kind, r.warnings`
 
-// scanRows reads rows selected with rowSelect (after any leading columns
-// given in pre) and calls fn for each; the Row passed is reused, fn copies
-// it if it keeps it (its RowText is its own). It closes rows.
+// scanRows reads rows of the statement file named file, selected with
+// rowSelect, and calls fn for each; the Row passed is reused, fn copies it
+// if it keeps it (its RowText is its own; its RowMeta is shared by the
+// rows that have the same). It closes rows.
 func scanRows(rows *sql.Rows, file string, fn func(r *recon.Row) error) error {
 	defer rows.Close()
 	var (

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/lianlian-recon/reconcile/recon"
@@ -181,6 +182,29 @@ func TestLedgerSchemaChecks(t *testing.T) {
 func TestLedgerEntriesWrittenAsBlobs(t *testing.T) {
 	for _, indexed := range []bool{false, true} {
 		t.Run(fmt.Sprint("indexed=", indexed), func(t *testing.T) { testLedgerEntriesWrittenAsBlobs(t, indexed) })
+	}
+}
+
+// A status the schema refuses, written by a program that turned its CHECKs
+// off, is an error that names the entry, not an entry read as something
+// else.
+func TestLedgerStoredStatusRefused(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	conn, err := s.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"PRAGMA ignore_check_constraints = ON",
+		`INSERT INTO ledger_entries (kind, no_order, dt_order, amount, status) VALUES ('payment', 'S1', '20240101101112', 5, 'DONE')`,
+		"PRAGMA ignore_check_constraints = OFF"} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn.Close()
+	if got, err := s.LedgerEntries(ctx, merchant); err == nil || !strings.Contains(err.Error(), `"S1"`) || !strings.Contains(err.Error(), `"DONE"`) {
+		t.Errorf("LedgerEntries = %+v, %v; want an error naming S1 and DONE", got, err)
 	}
 }
 

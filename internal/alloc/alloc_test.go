@@ -16,18 +16,3 @@ func TestReserve(t *testing.T) {
 		}
 	}
 }
-
-// A slice holding pointers, as the rows and entries do: the collector
-// must see them.
-func TestReserveKeepsPointers(t *testing.T) {
-	s := Reserve[*int](1 << 18)
-	for i := range cap(s) {
-		v := i
-		s = append(s, &v)
-	}
-	for i, p := range s {
-		if *p != i {
-			t.Fatalf("element %d points at %d", i, *p)
-		}
-	}
-}
