@@ -115,9 +115,9 @@ type runner struct {
 	out    Outcome
 
 	// keys indexes slots by (kind, no_order): the ledger entry of the key
-	// and how many statement rows carry it. One map serves matching and
-	// duplicates, so a row costs one lookup.
-	keys  map[key]int32
+	// and how many statement rows carry it. One index serves matching and
+	// duplicates, so a row costs one look-up.
+	keys  *keyIndex
 	slots []slot
 
 	payments  []payment
@@ -136,18 +136,16 @@ type slot struct {
 
 // slot returns the key's slot, creating an empty one.
 func (r *runner) slot(k key) *slot {
-	i, ok := r.keys[k]
-	if !ok {
-		i = int32(len(r.slots))
+	i, added := r.keys.add(k)
+	if added {
 		r.slots = append(r.slots, slot{entry: -1})
-		r.keys[k] = i
 	}
 	return &r.slots[i]
 }
 
 // entry returns the index of the key's ledger entry.
 func (r *runner) entry(k key) (int, bool) {
-	i, ok := r.keys[k]
+	i, ok := r.keys.get(k)
 	if !ok || r.slots[i].entry < 0 {
 		return 0, false
 	}
@@ -180,9 +178,9 @@ func (r *runner) indexLedger() {
 	for _, f := range r.in.Files {
 		n += len(f.Rows) / 64 // statement keys the ledger lacks are rare
 	}
-	// Sized up front: growing a map of a million keys costs more than
+	// Sized up front: growing an index of a million keys costs more than
 	// filling it.
-	r.keys = make(map[key]int32, n)
+	r.keys = newKeyIndex(n)
 	r.slots = alloc.Reserve[slot](n)
 	r.matched = make([]bool, len(r.in.Ledger))
 	r.inScope = make([]bool, len(r.in.Ledger))
