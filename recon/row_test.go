@@ -32,6 +32,22 @@ func TestMetasShare(t *testing.T) {
 	}
 }
 
+// TestMetasFoundWithoutAllocating: values that alternate from row to
+// row (the last one never the one asked for) are found in the map, and
+// finding them allocates nothing.
+func TestMetasFoundWithoutAllocating(t *testing.T) {
+	var ms Metas
+	ms.Get("F", "P", "B1", "S")
+	ms.Get("F", "P", "B2", "S")
+	i := 0
+	if n := testing.AllocsPerRun(100, func() {
+		i++
+		ms.Get("F", "P", []string{"B1", "B2"}[i%2], "S")
+	}); n != 0 {
+		t.Errorf("%v allocations per Get of a value seen before", n)
+	}
+}
+
 func TestEditMetaCopies(t *testing.T) {
 	var ms Metas
 	shared := ms.Get("F", "P", "B", "S")
