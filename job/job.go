@@ -463,12 +463,17 @@ func (j *Job) storeDetailKeeping(ctx context.Context, f fetch.Fetched, fn recon.
 	}
 
 	// A batch of rows, or (rows nil) the word to drop what was written:
-	// the file is being read again from its start.
-	type batch struct{ rows []recon.Row }
+	// the file is being read again from its start. The rows' RowTexts
+	// are the batch's texts: ScanFile reuses the one it hands over, and a
+	// RowText per row would be 150 MB of garbage for a million rows.
+	type batch struct {
+		rows  []recon.Row
+		texts []recon.RowText
+	}
 	full := make(chan batch, 2)
-	free := make(chan []recon.Row, 3)
+	free := make(chan batch, 3)
 	for range cap(free) {
-		free <- make([]recon.Row, 0, storeBatch)
+		free <- batch{make([]recon.Row, 0, storeBatch), make([]recon.RowText, 0, storeBatch)}
 	}
 	stop := make(chan struct{}) // closed when the writer fails
 	var again *recon.StatementFile
@@ -500,10 +505,17 @@ func (j *Job) storeDetailKeeping(ctx context.Context, f fetch.Fetched, fn recon.
 				if sink != nil {
 					sink.rows = append(sink.rows, r.Lean())
 				}
-				if cur = append(cur, *r); len(cur) < storeBatch {
+				row := *r
+				if r.RowText != nil {
+					// Never past its capacity: the batch is sent when
+					// it holds storeBatch rows.
+					cur.texts = append(cur.texts, *r.RowText)
+					row.RowText = &cur.texts[len(cur.texts)-1]
+				}
+				if cur.rows = append(cur.rows, row); len(cur.rows) < storeBatch {
 					return nil
 				}
-				if err := send(batch{cur}); err != nil {
+				if err := send(cur); err != nil {
 					return err
 				}
 				select {
@@ -518,11 +530,12 @@ func (j *Job) storeDetailKeeping(ctx context.Context, f fetch.Fetched, fn recon.
 					clear(sink.rows)
 					sink.rows = sink.rows[:0]
 				}
-				cur = cur[:0]
+				clear(cur.texts)
+				cur.rows, cur.texts = cur.rows[:0], cur.texts[:0]
 				return send(batch{})
 			})
-		if parseErr == nil && len(cur) > 0 {
-			parseErr = send(batch{cur})
+		if parseErr == nil && len(cur.rows) > 0 {
+			parseErr = send(cur)
 		}
 		if sink != nil && parseErr == nil {
 			kept := *again
@@ -540,7 +553,8 @@ func (j *Job) storeDetailKeeping(ctx context.Context, f fetch.Fetched, fn recon.
 		} else {
 			writeErr = w.Write(b.rows)
 			clear(b.rows) // let the rows' text go
-			free <- b.rows[:0]
+			clear(b.texts)
+			free <- batch{b.rows[:0], b.texts[:0]}
 		}
 		if writeErr != nil {
 			close(stop)

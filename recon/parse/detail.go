@@ -86,6 +86,11 @@ type DetailReader struct {
 	// byte) and the file-level results are as without it.
 	lean   bool
 	leanSt leanState
+	// sharedText makes the fast path hand every row the same RowText,
+	// overwritten by the next row: for a caller that copies what it keeps
+	// before it reads on (ScanFile), a RowText per row would be garbage,
+	// 150 bytes a row.
+	sharedText bool
 
 	dec    transform.Transformer
 	buf    []byte

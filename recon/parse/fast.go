@@ -70,6 +70,7 @@ type fastState struct {
 	strs    arena.Strings // every other string
 	scratch []byte        // a decoded field
 	rowText []recon.RowText
+	shared  recon.RowText // every row's, with DetailReader.sharedText
 }
 
 // rowTextBatch is how many RowText are allocated at once. A RowText kept
@@ -309,7 +310,12 @@ func (d *DetailReader) fastRow(raw []byte, ascii int, gb bool, lineWarn string) 
 	// Order and paybill numbers are unique, and a run keeps them when the
 	// rest of the row is gone: they have an arena of their own.
 	both := fs.orders.Join(f[0], f[4])
-	t := fs.newRowText()
+	var t *recon.RowText
+	if d.sharedText {
+		t = &fs.shared
+	} else {
+		t = fs.newRowText()
+	}
 	v := &rf.vals
 	r.RowMeta, r.Line = d.metas.Get(d.name.Name, v[idPartner], v[idBusi], v[idSettle]), d.line
 	r.NoOrder, r.OidPaybill = both[:len(f[0])], both[len(f[0]):]

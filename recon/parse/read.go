@@ -39,7 +39,7 @@ func read(r io.Reader, name string, rowsHint int) (*recon.StatementFile, error) 
 	if rowsHint > 0 {
 		rows = alloc.Reserve[recon.Row](rowsHint)
 	}
-	sf, err := scan(r, name, false,
+	sf, err := scan(r, name, false, false,
 		func(row *recon.Row) error { rows = append(rows, *row); return nil },
 		func() error { rows = rows[:0]; return nil })
 	if err != nil {
@@ -52,7 +52,7 @@ func read(r io.Reader, name string, rowsHint int) (*recon.StatementFile, error) 
 // scan is Read with each good row handed to fn instead of kept, lean
 // (RowText nil) if lean is set. restart is called before a file is read
 // again from its start (as GB18030), after which fn sees every row again.
-func scan(r io.Reader, name string, lean bool, fn func(*recon.Row) error, restart func() error) (*recon.StatementFile, error) {
+func scan(r io.Reader, name string, lean, sharedText bool, fn func(*recon.Row) error, restart func() error) (*recon.StatementFile, error) {
 	fname, err := ParseName(name)
 	if err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func scan(r io.Reader, name string, lean bool, fn func(*recon.Row) error, restar
 		sf.Encoding = enc
 	} else {
 		dr := NewDetailReader(tee, fname)
-		dr.lean = lean
+		dr.lean, dr.sharedText = lean, sharedText
 		if err := readRows(dr, sf, fn); err != nil {
 			return nil, err
 		}
@@ -92,7 +92,7 @@ func scan(r io.Reader, name string, lean bool, fn func(*recon.Row) error, restar
 				}
 				sf.Malformed, sf.Warnings = nil, nil
 				dr = NewDetailReader(r, fname)
-				dr.ForceEncoding, dr.lean = recon.EncodingGB18030, lean
+				dr.ForceEncoding, dr.lean, dr.sharedText = recon.EncodingGB18030, lean, sharedText
 				if err := readRows(dr, sf, fn); err != nil {
 					return nil, err
 				}
@@ -146,14 +146,14 @@ func readRows(dr *DetailReader, sf *recon.StatementFile, fn func(*recon.Row) err
 // ScanFile reads the statement file at path as ReadFile does, but hands
 // each good row of a detail file to fn instead of keeping it (sf.Rows stays
 // nil), so that a file of any size is read in constant memory. The row
-// passed to fn is valid until fn returns, so fn copies it to keep it; what
-// it points to (strings, RowText) stays fn's to keep. When the file proves
-// to be GB18030 only deep inside (see Read), restart is called and fn then
-// sees every row again from the first: a caller that stored rows as they
-// came drops them.
+// passed to fn, and its RowText, are valid until fn returns, so fn copies
+// what it keeps of them (a row, and a RowText, are reused for the next);
+// their strings are fn's to keep. When the file proves to be GB18030 only
+// deep inside (see Read), restart is called and fn then sees every row
+// again from the first: a caller that stored rows as they came drops them.
 // An error from fn or restart stops the scan and is returned as it is.
 func ScanFile(path string, fn func(*recon.Row) error, restart func() error) (*recon.StatementFile, error) {
-	return scanFile(path, false, fn, restart)
+	return scanFile(path, false, true, fn, restart)
 }
 
 // ScanFileLean is ScanFile handing fn lean rows: each is what ScanFile
@@ -162,16 +162,16 @@ func ScanFile(path string, fn func(*recon.Row) error, restart func() error) (*re
 // neither decodes nor keeps what only RowText holds (fields 12–17, row
 // warnings): a run that matches on lean rows reads its files with it.
 func ScanFileLean(path string, fn func(*recon.Row) error, restart func() error) (*recon.StatementFile, error) {
-	return scanFile(path, true, fn, restart)
+	return scanFile(path, true, false, fn, restart)
 }
 
-func scanFile(path string, lean bool, fn func(*recon.Row) error, restart func() error) (*recon.StatementFile, error) {
+func scanFile(path string, lean, sharedText bool, fn func(*recon.Row) error, restart func() error) (*recon.StatementFile, error) {
 	f, name, err := open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return scan(f, name, lean, fn, restart)
+	return scan(f, name, lean, sharedText, fn, restart)
 }
 
 // open opens the statement file at path and returns its base name; an
