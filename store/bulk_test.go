@@ -1,28 +1,48 @@
 package store
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
 
-// TestBulkStr: each string is bound as itself, and a string bound again
-// (a value shared by many rows) costs no allocation.
-func TestBulkStr(t *testing.T) {
-	b := &bulkStmt{}
-	shared := strings.Repeat("2", 18)
-	inputs := []string{shared, strings.Clone(shared), "", "20140528", shared, strings.Repeat("x", 18)}
-	for _, s := range inputs {
-		b.str(s)
+// TestArgListValues: the values str and int make are the strings and
+// integers given, as the driver reads them (a type switch), also once
+// their backing arrays have been reallocated by later appends; and making
+// them allocates nothing once the list has room.
+func TestArgListValues(t *testing.T) {
+	var b argList
+	const n = 1000
+	for i := range n {
+		b.str(fmt.Sprint("s", i))
+		b.int(int64(i) << 40)
+		b.add(nil)
 	}
-	for i, s := range inputs {
-		if got := b.args[i]; got.Ordinal != i+1 || got.Value != s {
-			t.Errorf("argument %d = %d %v, want %d %q", i, got.Ordinal, got.Value, i+1, s)
+	for i := range n {
+		switch v := b.args[3*i].Value.(type) {
+		case string:
+			if v != fmt.Sprint("s", i) {
+				t.Fatalf("argument %d = %q", 3*i, v)
+			}
+		default:
+			t.Fatalf("argument %d is %T", 3*i, v)
+		}
+		if v, ok := b.args[3*i+1].Value.(int64); !ok || v != int64(i)<<40 {
+			t.Fatalf("argument %d = %#v", 3*i+1, b.args[3*i+1].Value)
+		}
+		if b.args[3*i+2].Value != nil || b.args[3*i].Ordinal != 3*i+1 {
+			t.Fatalf("argument %d = %#v", 3*i+2, b.args[3*i+2])
 		}
 	}
-	if n := testing.AllocsPerRun(100, func() {
-		b.args = b.args[:0]
-		b.str(shared)
-	}); n != 0 {
-		t.Errorf("binding a shared string again: %v allocations, want 0", n)
+	b.reset()
+	s := strings.Repeat("x", 40)
+	if allocs := testing.AllocsPerRun(10, func() {
+		for range n {
+			b.str(s)
+			b.int(1 << 50)
+		}
+		b.reset()
+	}); allocs != 0 {
+		t.Errorf("%v allocations for %d strings and integers", allocs, n)
 	}
 }

@@ -249,15 +249,15 @@ func (w *FileWriter) write(rows []recon.Row) error {
 		// In the order of rowCols.
 		st := w.insert
 		st.add(w.fileID)
-		st.add(int64(r.Line))
+		st.int(int64(r.Line))
 		for _, v := range [...]string{r.NoOrder, r.OidPartner, r.DtOrder, r.BusiPartner, r.OidPaybill, r.SettleDate} {
 			st.str(v)
 		}
-		st.add(int64(r.Amount))
-		st.add(int64(r.Direction))
-		st.add(int64(r.Status))
+		st.int(int64(r.Amount))
+		st.int(int64(r.Direction))
+		st.int(int64(r.Status))
 		st.str(r.UpdatedAt)
-		st.add(int64(r.Fee))
+		st.int(int64(r.Fee))
 		for _, v := range [...]string{r.Product, r.PayMethod, r.InfoOrder, r.PayeeBank, r.PayeeAccount, r.PayeeName, r.Kind.String()} {
 			st.str(v)
 		}
@@ -288,9 +288,9 @@ func (w *FileWriter) flush() error {
 		// The last, shorter batch.
 		var last *bulkStmt
 		if last, err = prepareBulk(w.ctx, w.conn.Conn, insertRowsSQL(w.pending)); err == nil {
-			last.args, w.insert.args = w.insert.args, last.args
+			last.argList, w.insert.argList = w.insert.argList, last.argList
 			err = last.exec()
-			last.args, w.insert.args = w.insert.args, last.args
+			last.argList, w.insert.argList = w.insert.argList, last.argList
 			last.close()
 		}
 	}
@@ -316,7 +316,8 @@ func (w *FileWriter) Restart() error {
 	defer w.mu.Unlock()
 	err := w.live()
 	if err == nil {
-		w.pending, w.written, w.insert.args = 0, 0, w.insert.args[:0]
+		w.pending, w.written = 0, 0
+		w.insert.reset()
 		_, err = w.conn.ExecContext(w.ctx, "DELETE FROM statement_rows WHERE file_id = ?", w.res.FileID)
 	}
 	if err != nil {

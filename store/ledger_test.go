@@ -386,3 +386,38 @@ func TestUnchangedByKeySameAsScan(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupByKey: each group lists exactly the places of its entries, in
+// no_order order, though the groups' lists share one array; the groups
+// come in key order.
+func TestGroupByKey(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	partners := []string{"", "201403251000001147"}
+	kinds := []recon.Kind{recon.KindPayment, recon.KindRefund, recon.KindPayout}
+	var entries []recon.Entry
+	for i := range 300 {
+		entries = append(entries, recon.Entry{OidPartner: partners[rng.IntN(2)], Kind: kinds[rng.IntN(3)],
+			NoOrder: fmt.Sprintf("O%05d", rng.IntN(100000)*1000+i)})
+	}
+	groups, order := groupByKey(entries)
+	want := map[ledgerGroup][]int{}
+	for i, e := range entries {
+		g := ledgerGroup{e.OidPartner, e.Kind.String()}
+		want[g] = append(want[g], i)
+	}
+	for g, places := range want {
+		slices.SortFunc(places, func(a, b int) int { return strings.Compare(entries[a].NoOrder, entries[b].NoOrder) })
+		if !reflect.DeepEqual(groups[g], places) {
+			t.Errorf("group %v: %v, want %v", g, groups[g], places)
+		}
+	}
+	if len(groups) != len(want) || len(order) != len(want) ||
+		!slices.IsSortedFunc(order, func(x, y ledgerGroup) int {
+			if x.partner != y.partner {
+				return strings.Compare(x.partner, y.partner)
+			}
+			return strings.Compare(x.kind, y.kind)
+		}) {
+		t.Errorf("groups in order %v", order)
+	}
+}
