@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
@@ -759,6 +760,17 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (result *recon.R
 	if err := ledgerRead(); err != nil {
 		return nil, err
 	}
+	// D's files and the ledger file are read. What their readers leave
+	// behind (the ledger reader's index of its keys, 24 MB for a million
+	// entries, the parsers' buffers) is garbage that the collector would
+	// not take before the run ends: past this point the heap grows by
+	// the stored rows and entries scoped reads, matching's index and the
+	// ledger's writing, on a fresh day never to twice what was live at
+	// the collector's last cycle, early in the reading. Collected now, its
+	// memory holds those instead: a fresh million-row day peaks at 390
+	// MiB instead of 416 (issue 6: at most 400), for a tenth of a second
+	// of one core.
+	runtime.GC()
 	if err := j.scoped(ctx, &in); err != nil {
 		return nil, err
 	}
