@@ -11,15 +11,16 @@ import (
 // in the order they are added, so that the runner keeps what it knows of
 // each key in a slice indexed by that number.
 //
-// It does what a map[key]int32 would, in about half the memory and time
-// for a million keys (issue 6: the map was 78 MB of a run's peak, and its
-// look-ups half of the matcher's time, each one a cache miss or two). It
-// is open addressing with linear probing over a power-of-two table of
-// 8-byte cells, at most half full: a cell holds the key's number + 1 (0
-// is an empty cell) below 32 bits of the key's hash, whose lowest three
-// bits are replaced by the kind. A look-up compares the key's text only
-// when those 32 bits agree, so it reads, besides its cell, the text of
-// the key it finds and of almost nothing else.
+// It does what a map[key]int32 would, in half the memory (issue 6: for a
+// million keys the map was 78 MB of a run's peak; this is 32 MB), and a
+// run's matching takes 30% less time (the map's look-ups were half of it,
+// each a cache miss or two). It is open addressing with linear probing
+// over a power-of-two table of 8-byte cells, at most half full. A cell's
+// low 32 bits hold the key's number + 1 (0: an empty cell), its high 32
+// bits the tag: 32 bits of the key's hash, the lowest three of them
+// replaced by the kind. A look-up compares the key's text only when the
+// tags agree, so it reads, besides its cells, the text of the key it finds
+// and of almost nothing else.
 type keyIndex struct {
 	seed  maphash.Seed
 	cells []uint64
