@@ -321,10 +321,13 @@ func (d *DetailReader) fastRow(raw []byte, ascii int, gb bool, lineWarn string) 
 	r.NoOrder, r.OidPaybill = both[:len(f[0])], both[len(f[0]):]
 	r.Amount, r.Fee = amount, fee
 	r.Kind = recon.Classify(r.Direction, r.Amount)
-	t.DtOrder, t.UpdatedAt = v[idDtOrder], v[idUpdated]
-	t.Product, t.PayMethod, t.InfoOrder = v[txProduct], v[txPayMethod], v[txInfo]
-	t.PayeeBank, t.PayeeAccount, t.PayeeName = v[txPayeeBank], v[txPayeeAccount], v[txPayeeName]
-	t.Warnings = rf.warn
+	// Whole, so that a shared RowText keeps nothing of the row before.
+	*t = recon.RowText{
+		DtOrder: v[idDtOrder], UpdatedAt: v[idUpdated],
+		Product: v[txProduct], PayMethod: v[txPayMethod], InfoOrder: v[txInfo],
+		PayeeBank: v[txPayeeBank], PayeeAccount: v[txPayeeAccount], PayeeName: v[txPayeeName],
+		Warnings: rf.warn,
+	}
 	r.RowText = t
 	return r, true
 }
