@@ -22,6 +22,7 @@ import (
 
 	"github.com/lianlian-recon/reconcile/internal/alloc"
 	"github.com/lianlian-recon/reconcile/internal/arena"
+	"github.com/lianlian-recon/reconcile/internal/keytab"
 	"github.com/lianlian-recon/reconcile/recon"
 )
 
@@ -135,13 +136,12 @@ type Reader struct {
 	dtBuf    [14]byte          // the dt_order of the record being read
 
 	// Duplicate detection (SPEC §3: oid_partner, kind and no_order are
-	// unique): an open-addressing hash table of key numbers, in the order
-	// the entries were read. Key i is keys[i], or entries[i] when Read
-	// keeps the entries anyway (no second copy of a million keys), and
-	// lines[i] is the line it was read on.
+	// unique): a table of key numbers by hash, in the order the entries
+	// were read. Key i is keys[i], or entries[i] when Read keeps the
+	// entries anyway (no second copy of a million keys), and lines[i] is
+	// the line it was read on.
 	seed    maphash.Seed
-	slots   []uint64 // 1 + a key number (0: a free slot), and the low half of the key's hash in the high half; len is a power of 2
-	shift   uint     // 64 - log2(len(slots))
+	index   *keytab.Table
 	lines   []int
 	keys    []entryKey
 	keep    bool // Read: entries holds every entry returned, and the keys
@@ -164,7 +164,7 @@ func NewReader(r io.Reader) *Reader {
 	lr.csv = csv.NewReader(&lr.feed)
 	lr.csv.FieldsPerRecord = -1 // widths are checked per row: a short row is a reject, not the end
 	lr.csv.ReuseRecord = true   // each record's strings are fresh; only the slice is reused
-	lr.sizeIndex(0)
+	lr.index = keytab.New(0)
 	return lr
 }
 
@@ -280,16 +280,6 @@ func (r *Reader) csvRecord(raw []byte, err error) ([]string, int, bool, error) {
 	return rec, line + offset, false, nil
 }
 
-// sizeIndex makes an empty duplicate index for n keys: at most half full,
-// so that a probe ends after a slot or two.
-func (r *Reader) sizeIndex(n int) {
-	bits := uint(10)
-	for 1<<bits < 2*n {
-		bits++
-	}
-	r.slots, r.shift = alloc.Reserve[uint64](1 << bits)[:1<<bits], 64-bits
-}
-
 // readHeader reads the header row and maps the columns. Names are trimmed
 // and compared case-insensitively; unknown columns are ignored.
 func (r *Reader) readHeader() error {
@@ -374,18 +364,19 @@ func (r *Reader) read() (recon.Entry, error) {
 	if err != nil {
 		return recon.Entry{}, &ParseError{Line: line, Err: err}
 	}
-	if 2*(len(r.lines)+1) > len(r.slots) {
-		r.growIndex()
-	}
+	r.index.Reserve(len(r.lines), func(i uint32) uint64 { return r.hash(r.keyAt(i)) })
 	h := r.hash(e.OidPartner, e.Kind, e.NoOrder)
-	slot, first := r.find(h, e.OidPartner, e.Kind, e.NoOrder)
-	if first >= 0 {
+	first, dup, cell := r.index.Find(h, func(i uint32) bool {
+		p, k, n := r.keyAt(i)
+		return k == e.Kind && n == e.NoOrder && p == e.OidPartner
+	})
+	if dup {
 		return recon.Entry{}, &ParseError{Line: line, Err: &FieldError{Column: columnNames[colNoOrder], Value: strings.Clone(e.NoOrder),
-			Err: fmt.Errorf("%w: the same oid_partner, kind and no_order as line %d", ErrDuplicate, first)}}
+			Err: fmt.Errorf("%w: the same oid_partner, kind and no_order as line %d", ErrDuplicate, r.lines[first])}}
 	}
 	r.own(&e)
 	// 2³² entries would take over 500 GB: key numbers fit in 32 bits.
-	r.slots[slot] = h<<32 | uint64(len(r.lines)+1)
+	r.index.Put(cell, h, uint32(len(r.lines)))
 	r.lines = append(r.lines, line)
 	if r.keep {
 		r.entries = append(r.entries, e)
@@ -441,39 +432,6 @@ func (r *Reader) keyAt(i uint32) (oidPartner string, kind recon.Kind, noOrder st
 	}
 	k := &r.keys[i]
 	return k.oidPartner, k.kind, k.noOrder
-}
-
-// find looks the key up: it returns the line of the entry read with it
-// before, or -1 and the free slot where it goes. The hash bits in a slot
-// spare most keys that differ a look at the entry (a cache miss).
-func (r *Reader) find(h uint64, oidPartner string, kind recon.Kind, noOrder string) (slot, line int) {
-	mask := len(r.slots) - 1
-	tag := h << 32
-	for i := int(h >> r.shift); ; i = (i + 1) & mask {
-		s := r.slots[i]
-		if s == 0 {
-			return i, -1
-		}
-		if s&^(1<<32-1) != tag {
-			continue
-		}
-		key := uint32(s) - 1
-		p, k, n := r.keyAt(key)
-		if k == kind && n == noOrder && p == oidPartner {
-			return i, r.lines[key]
-		}
-	}
-}
-
-// growIndex doubles the duplicate index.
-func (r *Reader) growIndex() {
-	r.sizeIndex(len(r.slots))
-	for i := range uint32(len(r.lines)) {
-		p, k, n := r.keyAt(i)
-		h := r.hash(p, k, n)
-		slot, _ := r.find(h, p, k, n)
-		r.slots[slot] = h<<32 | uint64(i+1)
-	}
 }
 
 // entry checks one record against SPEC §3.
@@ -615,7 +573,7 @@ func Read(r io.Reader) ([]recon.Entry, []Reject, error) {
 	lr.keep = true
 	lr.entries = alloc.Reserve[recon.Entry](n)
 	lr.lines = alloc.Reserve[int](n)
-	lr.sizeIndex(n)
+	lr.index = keytab.New(n)
 	var rejects []Reject
 	for {
 		_, err := lr.Read() // lr.entries gets it
