@@ -172,10 +172,11 @@ func (b *argList) add(v driver.Value) {
 
 // str appends the next argument, a string, without allocating. Making a
 // driver.Value of a string the usual way allocates a copy of its header
-// for the interface to point at: 16 bytes per value, 15 values per row,
-// 100 MB of garbage for a million statement rows and as much for a
-// million ledger entries. Here the copy is kept in b.strs, which outlives
-// the statement's execution (reset makes room again only after it).
+// for the interface to point at: 16 bytes per value, 14 values per
+// statement row and 9 per ledger entry, 105 MB of garbage for a million of
+// each (some values were shared). Here the copy is kept in b.strs, which
+// outlives the statement's execution (reset makes room again only after
+// it).
 func (b *argList) str(s string) {
 	b.strs = append(b.strs, s)
 	b.add(valueAt(stringType, unsafe.Pointer(&b.strs[len(b.strs)-1])))
@@ -185,6 +186,15 @@ func (b *argList) str(s string) {
 func (b *argList) int(v int64) {
 	b.ints = append(b.ints, v)
 	b.add(valueAt(int64Type, unsafe.Pointer(&b.ints[len(b.ints)-1])))
+}
+
+// intOrNull appends v, or SQL NULL when !ok.
+func (b *argList) intOrNull(v int64, ok bool) {
+	if !ok {
+		b.add(nil)
+		return
+	}
+	b.int(v)
 }
 
 // reset empties the list for the next execution. Values appended later
@@ -199,7 +209,7 @@ func (b argList) emptied() argList {
 // eface is how the Go runtime lays out an interface value without
 // methods (any, driver.Value): the dynamic type, and a pointer to the
 // value, which for a string or an int64 is never stored in the interface
-// itself.
+// itself (not since Go 1.4).
 type eface struct {
 	typ  unsafe.Pointer
 	data unsafe.Pointer

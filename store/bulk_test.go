@@ -16,7 +16,7 @@ func TestArgListValues(t *testing.T) {
 	for i := range n {
 		b.str(fmt.Sprint("s", i))
 		b.int(int64(i) << 40)
-		b.add(nil)
+		b.intOrNull(int64(i), i%2 == 0)
 	}
 	for i := range n {
 		switch v := b.args[3*i].Value.(type) {
@@ -30,7 +30,7 @@ func TestArgListValues(t *testing.T) {
 		if v, ok := b.args[3*i+1].Value.(int64); !ok || v != int64(i)<<40 {
 			t.Fatalf("argument %d = %#v", 3*i+1, b.args[3*i+1].Value)
 		}
-		if b.args[3*i+2].Value != nil || b.args[3*i].Ordinal != 3*i+1 {
+		if v := b.args[3*i+2].Value; i%2 == 0 && v != int64(i) || i%2 == 1 && v != nil || b.args[3*i].Ordinal != 3*i+1 {
 			t.Fatalf("argument %d = %#v", 3*i+2, b.args[3*i+2])
 		}
 	}

@@ -420,11 +420,7 @@ func (w *entryWriter) batches(insert, upsert []int) (<-chan entryBatch, func()) 
 					for _, v := range [...]string{e.Status.String(), e.OrigNoOrder, e.OidPaybill} {
 						al.str(v)
 					}
-					if e.HasFee {
-						al.int(int64(e.Fee))
-					} else {
-						al.add(nil)
-					}
+					al.intOrNull(int64(e.Fee), e.HasFee)
 					al.str(w.now)
 					al.str(w.now)
 				}
