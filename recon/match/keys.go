@@ -38,13 +38,13 @@ func (x *keyIndex) is(n uint32, k key) bool {
 	return x.kinds[n] == k.kind && x.texts[n] == k.noOrder
 }
 
-func (x *keyIndex) find(k key) (n uint32, ok bool, cell int) {
-	return x.tab.Find(x.hash(k), func(n uint32) bool { return x.is(n, k) })
+func (x *keyIndex) find(k key, h uint64) (n uint32, ok bool, cell int) {
+	return x.tab.Find(h, func(n uint32) bool { return x.is(n, k) })
 }
 
 // get returns k's number, if it has one.
 func (x *keyIndex) get(k key) (int32, bool) {
-	n, ok, _ := x.find(k)
+	n, ok, _ := x.find(k, x.hash(k))
 	return int32(n), ok
 }
 
@@ -52,12 +52,13 @@ func (x *keyIndex) get(k key) (int32, bool) {
 // says which.
 func (x *keyIndex) add(k key) (n int32, added bool) {
 	x.tab.Reserve(len(x.texts), func(n uint32) uint64 { return x.hash(key{x.kinds[n], x.texts[n]}) })
-	m, ok, cell := x.find(k)
+	h := x.hash(k)
+	m, ok, cell := x.find(k, h)
 	if ok {
 		return int32(m), false
 	}
 	n = int32(len(x.texts))
 	x.texts, x.kinds = append(x.texts, k.noOrder), append(x.kinds, k.kind)
-	x.tab.Put(cell, x.hash(k), uint32(n))
+	x.tab.Put(cell, h, uint32(n))
 	return n, true
 }
