@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +53,12 @@ type FileChange struct {
 // rowCols are the statement_rows columns in insert order; rowBatch rows go
 // into one INSERT, which cuts the per-statement cost of a large file
 // (rowBatch*len(rowCols) stays far below SQLite's 32766 parameters).
+// file_id is the same in every row of a file, and bound once per INSERT
+// (?1, see valuesList). The payee columns are inserted for FKMX files
+// only: no other row has them (the parser reads them from 17-field FKMX
+// rows), and the table's default, the empty text, is what they would
+// hold. Binding is SQLite's cost per argument, and these four are a fifth
+// of a JYMX row's.
 var rowCols = []string{
 	"file_id", "line", "no_order", "oid_partner", "dt_order", "busi_partner",
 	"oid_paybill", "settle_date", "amount", "direction", "status", "updated_at",
@@ -59,13 +66,22 @@ var rowCols = []string{
 	"payee_name", "kind", "warnings",
 }
 
+// rowColsNoPayee is rowCols without the payee columns.
+var rowColsNoPayee = slices.DeleteFunc(slices.Clone(rowCols), func(c string) bool { return strings.HasPrefix(c, "payee_") })
+
 const rowBatch = 400
 
 // insertRowsSQL is INSERT OR FAIL: a row that breaks a constraint fails
 // the statement without undoing the rows it inserted before (the writer
 // rolls the whole file back), which spares SQLite a statement journal.
-func insertRowsSQL(n int) string {
-	return "INSERT OR FAIL INTO statement_rows (" + strings.Join(rowCols, ", ") + ") VALUES " + valuesList(n, len(rowCols))
+func insertRowsSQL(n int, payee bool) string {
+	cols := rowColsNoPayee
+	if payee {
+		cols = rowCols
+	}
+	tuple := make([]int, len(cols))
+	tuple[0] = 1 // file_id
+	return "INSERT OR FAIL INTO statement_rows (" + strings.Join(cols, ", ") + ") VALUES " + valuesList(n, tuple)
 }
 
 // IngestFile stores a parsed statement file with all its rows, malformed
@@ -104,6 +120,7 @@ type FileWriter struct {
 	stopWatch func() bool
 	insert    *bulkStmt // inserts rowBatch rows
 	fileID    any       // res.FileID, made a driver value once
+	payee     bool      // an FKMX file, whose rows may have payee fields
 	pending   int       // rows added to insert and not yet inserted
 	written   int       // rows inserted, plus pending
 }
@@ -191,7 +208,8 @@ func (s *Store) beginFile(ctx context.Context, name recon.FileName, size int64, 
 		return nil, err
 	}
 	w.fileID = w.res.FileID
-	if w.insert, err = prepareBulk(ctx, conn.Conn, insertRowsSQL(rowBatch)); err != nil {
+	w.payee = name.Kind == recon.FileFKMX
+	if w.insert, err = prepareBulk(ctx, conn.Conn, insertRowsSQL(rowBatch, w.payee)); err != nil {
 		return nil, err
 	}
 	w.conn = conn
@@ -246,9 +264,11 @@ func (w *FileWriter) write(rows []recon.Row) error {
 		if err != nil {
 			return fmt.Errorf("line %d: %w", r.Line, err)
 		}
-		// In the order of rowCols.
+		// In the order of insertRowsSQL's columns.
 		st := w.insert
-		st.add(w.fileID)
+		if w.pending == 0 {
+			st.add(w.fileID) // ?1
+		}
 		st.int(int64(r.Line))
 		for _, v := range [...]string{r.NoOrder, r.OidPartner, r.DtOrder, r.BusiPartner, r.OidPaybill, r.SettleDate} {
 			st.str(v)
@@ -258,9 +278,20 @@ func (w *FileWriter) write(rows []recon.Row) error {
 		st.int(int64(r.Status))
 		st.str(r.UpdatedAt)
 		st.int(int64(r.Fee))
-		for _, v := range [...]string{r.Product, r.PayMethod, r.InfoOrder, r.PayeeBank, r.PayeeAccount, r.PayeeName, r.Kind.String()} {
+		for _, v := range [...]string{r.Product, r.PayMethod, r.InfoOrder} {
 			st.str(v)
 		}
+		switch {
+		case w.payee:
+			for _, v := range [...]string{r.PayeeBank, r.PayeeAccount, r.PayeeName} {
+				st.str(v)
+			}
+		case r.PayeeBank != "" || r.PayeeAccount != "" || r.PayeeName != "":
+			// The parser never gives them; were it to, they must not be
+			// dropped unseen.
+			return fmt.Errorf("line %d: payee fields in a row of a file that is not FKMX", r.Line)
+		}
+		st.str(r.Kind.String())
 		st.add(warnings)
 		w.pending++
 		w.written++
@@ -287,7 +318,7 @@ func (w *FileWriter) flush() error {
 	} else {
 		// The last, shorter batch.
 		var last *bulkStmt
-		if last, err = prepareBulk(w.ctx, w.conn.Conn, insertRowsSQL(w.pending)); err == nil {
+		if last, err = prepareBulk(w.ctx, w.conn.Conn, insertRowsSQL(w.pending, w.payee)); err == nil {
 			last.argList, w.insert.argList = w.insert.argList, last.argList
 			err = last.exec()
 			last.argList, w.insert.argList = w.insert.argList, last.argList

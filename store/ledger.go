@@ -29,7 +29,7 @@ type LedgerCounts struct {
 func upsertLedgerSQL(n int) string {
 	return `INSERT INTO ledger_entries
 	(oid_partner, kind, no_order, dt_order, amount, status, orig_no_order, oid_paybill, fee, imported_at, updated_at)
-	VALUES ` + valuesList(n, 11) + `
+	VALUES ` + valuesList(n, entryCols) + `
 	ON CONFLICT (oid_partner, kind, no_order) DO UPDATE SET
 		dt_order = excluded.dt_order, amount = excluded.amount, status = excluded.status,
 		orig_no_order = excluded.orig_no_order, oid_paybill = excluded.oid_paybill, fee = excluded.fee,
@@ -48,8 +48,13 @@ func upsertLedgerSQL(n int) string {
 func insertLedgerSQL(n int) string {
 	return `INSERT OR IGNORE INTO ledger_entries
 	(oid_partner, kind, no_order, dt_order, amount, status, orig_no_order, oid_paybill, fee, imported_at, updated_at)
-	VALUES ` + valuesList(n, 11)
+	VALUES ` + valuesList(n, entryCols)
 }
+
+// entryCols lays out an entry's tuple for valuesList: nine values of its
+// own, then imported_at and updated_at, which are the import's time in
+// every row and so one argument (?1) per statement.
+var entryCols = []int{0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1}
 
 const ledgerBatch = 500
 
@@ -336,7 +341,7 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 	// update, and the counts need no count of the table.
 	for b := range batches {
 		if b.upsert {
-			n, err := ew.write(upsertLedgerSQL, b)
+			n, err := ew.write(true, b)
 			if err != nil {
 				return c, err
 			}
@@ -344,13 +349,13 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 			ew.done(b)
 			continue
 		}
-		n, err := ew.write(insertLedgerSQL, b)
+		n, err := ew.write(false, b)
 		if err != nil {
 			return c, err
 		}
 		c.Inserted += n
 		if n < len(b.places) {
-			if n, err = ew.write(upsertLedgerSQL, b); err != nil {
+			if n, err = ew.write(true, b); err != nil {
 				return c, err
 			}
 			c.Updated += n
@@ -373,7 +378,7 @@ type entryWriter struct {
 	tx      *sql.Conn
 	entries []recon.Entry
 	now     string
-	full    map[string]*bulkStmt // by the SQL of a full batch
+	full    [2]*bulkStmt // of a full batch: insert, upsert
 	changes *sql.Stmt
 	free    chan argList // argument lists to make batches in again
 }
@@ -408,9 +413,10 @@ func (w *entryWriter) batches(insert, upsert []int) (<-chan entryBatch, func()) 
 				select {
 				case al = <-w.free:
 				default:
-					al = argList{args: make([]driver.NamedValue, 0, ledgerBatch*11),
-						strs: make([]string, 0, ledgerBatch*9), ints: make([]int64, 0, ledgerBatch*2)}
+					al = argList{args: make([]driver.NamedValue, 0, 1+ledgerBatch*9),
+						strs: make([]string, 0, 1+ledgerBatch*7), ints: make([]int64, 0, ledgerBatch*2)}
 				}
+				al.str(w.now) // ?1, see entryCols
 				for _, i := range b.places {
 					e := &w.entries[i]
 					for _, v := range [...]string{e.OidPartner, e.Kind.String(), e.NoOrder, e.DtOrder} {
@@ -421,8 +427,6 @@ func (w *entryWriter) batches(insert, upsert []int) (<-chan entryBatch, func()) 
 						al.str(v)
 					}
 					al.intOrNull(int64(e.Fee), e.HasFee)
-					al.str(w.now)
-					al.str(w.now)
 				}
 				b.args = al
 				select {
@@ -454,13 +458,18 @@ func newEntryWriter(ctx context.Context, tx *sql.Conn, entries []recon.Entry) (*
 		return nil, err
 	}
 	return &entryWriter{ctx: ctx, tx: tx, entries: entries, now: time.Now().UTC().Format(time.RFC3339),
-		full: map[string]*bulkStmt{}, changes: changes, free: make(chan argList, 4)}, nil
+		changes: changes, free: make(chan argList, 4)}, nil
 }
 
-// write writes the batch by the statement sqlFor makes, and returns how
-// many rows it changed (SELECT changes(): that statement's rows only, not
-// those of any trigger a merchant may have put on the table).
-func (w *entryWriter) write(sqlFor func(int) string, b entryBatch) (changed int, err error) {
+// write writes the batch by the statement upsertLedgerSQL makes, or
+// insertLedgerSQL, and returns how many rows it changed (SELECT changes():
+// that statement's rows only, not those of any trigger a merchant may have
+// put on the table).
+func (w *entryWriter) write(upsert bool, b entryBatch) (changed int, err error) {
+	sqlFor, full := insertLedgerSQL, &w.full[0]
+	if upsert {
+		sqlFor, full = upsertLedgerSQL, &w.full[1]
+	}
 	batch := b.places
 	// go-sqlite3 watches a cancellable context with a goroutine per
 	// statement; the caller's context is checked here, once a batch.
@@ -469,12 +478,11 @@ func (w *entryWriter) write(sqlFor func(int) string, b entryBatch) (changed int,
 	}
 	var st *bulkStmt
 	if len(batch) == ledgerBatch {
-		q := sqlFor(ledgerBatch)
-		if st = w.full[q]; st == nil {
-			if st, err = prepareBulk(w.ctx, w.tx, q); err != nil {
+		if st = *full; st == nil {
+			if st, err = prepareBulk(w.ctx, w.tx, sqlFor(ledgerBatch)); err != nil {
 				return 0, err
 			}
-			w.full[q] = st
+			*full = st
 		}
 	} else {
 		// A shorter batch, the last.
@@ -497,9 +505,9 @@ func (w *entryWriter) write(sqlFor func(int) string, b entryBatch) (changed int,
 
 // close closes the statements; it may be called again.
 func (w *entryWriter) close() {
-	for q, st := range w.full {
+	for i, st := range w.full {
 		st.close()
-		delete(w.full, q)
+		w.full[i] = nil
 	}
 	if w.changes != nil {
 		w.changes.Close()

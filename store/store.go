@@ -165,11 +165,40 @@ func nullInt(v int) any {
 	return v
 }
 
-// valuesList is the VALUES part of a multi-row INSERT: n tuples of cols
-// placeholders.
-func valuesList(n, cols int) string {
-	tuple := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
-	return strings.TrimSuffix(strings.Repeat(tuple+",", n), ",")
+// valuesList is the VALUES part of a multi-row INSERT: n tuples of
+// len(cols) numbered parameters. A column whose cols entry is k > 0 takes
+// ?k in every tuple: a value the same in every row, bound once per
+// statement rather than once per row (SQLite's cost of binding is per
+// argument). The others, entries 0, take parameters of their own, numbered
+// on from the shared ones in tuple order. So the arguments are the shared
+// values first (?1, ?2, …), then each row's own.
+func valuesList(n int, cols []int) string {
+	shared := 0
+	for _, k := range cols {
+		shared = max(shared, k)
+	}
+	var b strings.Builder
+	b.Grow(n * len(cols) * 7)
+	next := shared + 1
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for j, k := range cols {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('?')
+			if k == 0 {
+				k = next
+				next++
+			}
+			b.WriteString(strconv.Itoa(k))
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
 }
 
 // snapshot opens a read transaction on a connection of its own, so that

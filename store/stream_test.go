@@ -341,7 +341,6 @@ func TestAwkwardValuesRoundTrip(t *testing.T) {
 		m := r.EditMeta()
 		r.OidPaybill, m.BusiPartner, m.SettleDate, m.OidPartner = a, a, a, a
 		r.DtOrder, r.UpdatedAt, r.Product, r.PayMethod, r.InfoOrder = a, a, a, a, a
-		r.PayeeBank, r.PayeeAccount, r.PayeeName = a, a, a
 		r.Warnings = []string{a}
 		rows = append(rows, r)
 	}
@@ -405,6 +404,44 @@ func TestAwkwardValuesRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(gotE[i], entries[i]) {
 			t.Errorf("entry %d:\n got %+v\nwant %+v", i, gotE[i], entries[i])
 		}
+	}
+}
+
+// Payee fields are stored for FKMX rows, over full batches and the short
+// last one, and refused in a row of another file rather than dropped:
+// only FKMX files insert the payee columns.
+func TestPayeeOfFKMXOnly(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	const fkmx1 = "FKMX_" + merchant + "_20240101.txt"
+	var rows []recon.Row
+	for i := range rowBatch + 3 {
+		r := row(fkmx1, i+1, fmt.Sprint("P", i), 100)
+		a := awkward[i%len(awkward)]
+		r.PayeeBank, r.PayeeAccount, r.PayeeName = a+"b", a+"a", a
+		rows = append(rows, r)
+	}
+	stream(t, s, file(fkmx1, "p", rows...), 7, rowBatch-4) // a full batch, then 3 rows
+	got, err := s.File(ctx, fkmx1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Rows, rows) {
+		t.Errorf("FKMX rows differ after storing (%d rows back, want %d)", len(got.Rows), len(rows))
+	}
+
+	r := row(jymx1, 2, "J", 100)
+	r.PayeeName = "张三"
+	w, err := s.BeginFile(ctx, parseName(jymx1), 1, "j", ingestTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Rollback()
+	if err := w.Write([]recon.Row{r}); err == nil || !strings.Contains(err.Error(), "line 2: payee fields") {
+		t.Errorf("a JYMX row with a payee: %v, want an error naming line 2", err)
+	}
+	if _, err := s.File(ctx, jymx1); !errors.Is(err, ErrNotFound) {
+		t.Errorf("File after the refusal: %v, want ErrNotFound", err)
 	}
 }
 
