@@ -116,53 +116,13 @@ func (imp *Import) start() (wait func() error) {
 // overlay returns the merchant's ledger as the store holds it once the
 // entries imp are stored: an imported entry replaces the stored one of its
 // key (oid_partner, kind, no_order) or is added; entries of other
-// merchants are not the merchant's. In the store's order. imp must be in
-// that order, with each key once (ledger.Read refuses a key given twice),
-// and is returned itself, not copied, when it is the whole answer: a
-// fresh store, or a file that covers what the store had.
+// merchants are not the merchant's. In the store's order. stored and imp
+// must be in that order (recon.CompareEntries), imp with each key once
+// (ledger.Read refuses a key given twice). imp is returned itself, not
+// copied, when it is the whole answer: a fresh store, or a file that covers
+// what the store had.
 func overlay(stored, imp []recon.Entry, merchant string) []recon.Entry {
-	type key struct {
-		partner string
-		kind    recon.Kind
-		noOrder string
-	}
-	replaced := make(map[key]bool, len(stored))
-	for _, e := range stored {
-		replaced[key{e.OidPartner, e.Kind, e.NoOrder}] = false
-	}
-	foreign := 0
-	for _, e := range imp {
-		if e.OidPartner != "" && e.OidPartner != merchant {
-			foreign++
-			continue
-		}
-		k := key{e.OidPartner, e.Kind, e.NoOrder}
-		if _, ok := replaced[k]; ok {
-			replaced[k] = true
-		}
-	}
-	kept := 0
-	for _, r := range replaced {
-		if !r {
-			kept++
-		}
-	}
-	if kept == 0 && foreign == 0 {
-		return imp
-	}
-	out := make([]recon.Entry, 0, len(imp)-foreign+kept)
-	for _, e := range imp {
-		if e.OidPartner == "" || e.OidPartner == merchant {
-			out = append(out, e)
-		}
-	}
-	for _, e := range stored {
-		if !replaced[key{e.OidPartner, e.Kind, e.NoOrder}] {
-			out = append(out, e)
-		}
-	}
-	slices.SortFunc(out, recon.CompareEntries)
-	return out
+	return chosen(stored, imp, merchant, nil)
 }
 
 func (j *Job) now() time.Time {
@@ -1044,32 +1004,39 @@ func mergeEntries(a, b []recon.Entry) []recon.Entry {
 }
 
 // chosen is overlay(stored, imp, merchant) with only the entries keep
-// accepts, made in one pass: stored and imp are in the store's order, and
-// so is what it returns.
+// accepts (all of them when keep is nil), made in one pass: stored and imp
+// are in the store's order, and so is what it returns. With keep nil, imp
+// itself is returned when no stored entry outlives the import and every
+// imported one is the merchant's.
 func chosen(stored, imp []recon.Entry, merchant string, keep func(*recon.Entry) bool) []recon.Entry {
-	type key struct {
-		partner string
-		kind    recon.Kind
-		noOrder string
+	whole := keep == nil
+	if whole {
+		keep = func(*recon.Entry) bool { return true }
 	}
-	imported := make(map[key]struct{}, len(imp)) // a stored entry with one of these keys is replaced
-	for _, e := range imp {
-		imported[key{e.OidPartner, e.Kind, e.NoOrder}] = struct{}{}
+	mine := func(e *recon.Entry) bool { return e.OidPartner == "" || e.OidPartner == merchant }
+	// The stored entries that stay: kept, and not replaced.
+	stays := make([]bool, len(stored))
+	staying := 0
+	var imported *entryKeys
+	if len(imp) > 0 && len(stored) > 0 {
+		imported = newEntryKeys(imp)
 	}
-	replaced := func(e *recon.Entry) bool {
-		if len(imported) == 0 {
-			return false
+	for k := range stored {
+		if keep(&stored[k]) && (imported == nil || !imported.has(&stored[k])) {
+			stays[k] = true
+			staying++
 		}
-		_, ok := imported[key{e.OidPartner, e.Kind, e.NoOrder}]
-		return ok
 	}
-	out := make([]recon.Entry, 0, len(imp)+len(stored))
+	if whole && staying == 0 && !slices.ContainsFunc(imp, func(e recon.Entry) bool { return !mine(&e) }) {
+		return imp
+	}
+	out := alloc.Reserve[recon.Entry](len(imp) + staying)
 	i, k := 0, 0
 	for {
-		for i < len(imp) && !(keep(&imp[i]) && (imp[i].OidPartner == "" || imp[i].OidPartner == merchant)) {
+		for i < len(imp) && !(keep(&imp[i]) && mine(&imp[i])) {
 			i++
 		}
-		for k < len(stored) && (replaced(&stored[k]) || !keep(&stored[k])) {
+		for k < len(stored) && !stays[k] {
 			k++
 		}
 		switch {
