@@ -37,7 +37,11 @@ CREATE TABLE IF NOT EXISTS statement_files (
     malformed   INTEGER NOT NULL,            -- lines stored in malformed_rows
     title_line  INTEGER NOT NULL DEFAULT 0,  -- line of a skipped title row, 0 if none
     warnings    TEXT,                        -- JSON array of file-level notes, NULL if none
-    ingested_at TEXT    NOT NULL             -- RFC 3339
+    ingested_at TEXT    NOT NULL,            -- RFC 3339
+    -- Its rows in statement_rows are those of rowid first_row to last_row,
+    -- in line order; both NULL when none are stored (see statement_rows).
+    first_row   INTEGER,
+    last_row    INTEGER
 );
 
 -- HistoryStart, HasDaily, and StatementRows, which reads a merchant's
@@ -72,14 +76,25 @@ CREATE INDEX IF NOT EXISTS file_changes_name ON file_changes (name, id);
 -- with the file and line (SPEC §2.6). (Databases written by earlier
 -- versions may hold a monthly file's rows; nothing reads them.)
 --
--- Indexes: here only (file_id, line), which the cascade delete, File() and
--- the in-order streaming of StatementRows need. A run reads its window's
--- files whole and looks older rows up by no_order and oid_paybill; the
--- store creates the indexes for that (statement_rows_no_order,
--- statement_rows_oid_paybill, and two on ledger_entries: see
--- historyIndexesSQL in store/history.go) once it holds history before a
--- run's window, for they slow every bulk insert and a young store has no
--- use for them.
+-- A file's rows are stored in one transaction, in line order, and take
+-- the next rowids: statement_files.first_row to last_row. That range is
+-- how the store finds a file's rows, in order (File, StatementRows, the
+-- deletion of a replaced file's rows): the table has no index on file_id.
+-- A rowid table with SQLite's own rowids appends each row without first
+-- looking for it, which a primary key (file_id, line) made it do; storing
+-- a million rows takes a fifth less time (issue 6). Version 1 of this
+-- schema had that key; Open rebuilds such a table (store.migrate).
+--
+-- So a program that deletes a statement_files row should first delete its
+-- rows by that range: ON DELETE CASCADE still holds (with PRAGMA
+-- foreign_keys = ON), but without an index it reads the whole table.
+--
+-- Other indexes: a run reads its window's files whole and looks older rows
+-- up by no_order and oid_paybill; the store creates the indexes for that
+-- (statement_rows_no_order, statement_rows_oid_paybill, and two on
+-- ledger_entries: see historyIndexesSQL in store/history.go) once it holds
+-- history before a run's window, for they slow every bulk insert and a
+-- young store has no use for them.
 CREATE TABLE IF NOT EXISTS statement_rows (
     file_id       INTEGER NOT NULL REFERENCES statement_files (id) ON DELETE CASCADE,
     line          INTEGER NOT NULL,          -- 1-based physical line in the file
@@ -101,9 +116,8 @@ CREATE TABLE IF NOT EXISTS statement_rows (
     payee_account TEXT    NOT NULL DEFAULT '', -- 16 masked to its last 4 digits
     payee_name    TEXT    NOT NULL DEFAULT '', -- 17
     kind          TEXT    NOT NULL CHECK (kind IN ('payment', 'refund', 'payout')), -- SPEC §2.3 classification
-    warnings      TEXT,                      -- JSON array of tolerated quirks, NULL if none
-    PRIMARY KEY (file_id, line)
-) WITHOUT ROWID;
+    warnings      TEXT                       -- JSON array of tolerated quirks, NULL if none
+);
 
 -- Lines that could not be read as a row (SPEC §2.3, §4.1), in file order.
 -- A summary file whose line is not seven figures has its line here too.
@@ -236,4 +250,4 @@ CREATE TABLE IF NOT EXISTS pending (
     PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;

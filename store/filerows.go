@@ -24,14 +24,21 @@ type StoredFile struct {
 	Name   string
 	SHA256 string
 	Rows   int // good detail rows read from it (SPEC §2.3)
+
+	// Where its rows are (see statement_rows in schema.sql): the rowids
+	// of the first and last, not valid when none are stored, and the
+	// line of the last.
+	first, last sql.NullInt64
+	lastLine    int64
 }
 
 // Stored returns what the store holds of the statement file name, or an
 // error wrapping ErrNotFound.
 func (s *Store) Stored(ctx context.Context, name string) (StoredFile, error) {
 	f := StoredFile{Name: name}
-	err := s.db.QueryRowContext(ctx, "SELECT id, sha256, rows FROM statement_files WHERE name = ?", name).
-		Scan(&f.ID, &f.SHA256, &f.Rows)
+	err := s.db.QueryRowContext(ctx, `SELECT id, sha256, rows, first_row, last_row,
+		coalesce((SELECT line FROM statement_rows WHERE rowid = last_row), 0) FROM statement_files WHERE name = ?`, name).
+		Scan(&f.ID, &f.SHA256, &f.Rows, &f.first, &f.last, &f.lastLine)
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, fmt.Errorf("statement file %s: %w", name, ErrNotFound)
 	}
@@ -45,14 +52,15 @@ func (s *Store) Stored(ctx context.Context, name string) (StoredFile, error) {
 // decodeKeyRow takes them: what makes two rows the same row, and the line.
 const keyColumns = "json_array(line, kind, no_order, oid_paybill, settle_date, amount, fee, status, direction)"
 
-// rowKeysSQL reads a batch of a file's rows after a line as one text, one
-// JSON array per row, separated by newlines (JSON strings escape theirs).
-// A query per row would cost a cgo call and a conversion per row; this is
-// one per batch, and reads a million rows in about a second where one per
-// row takes two and a half.
-const rowKeysSQL = `SELECT max(line), count(*), group_concat(j, char(10)) FROM (
-	SELECT line, ` + keyColumns + ` AS j FROM statement_rows
-	WHERE file_id = ?1 AND line > ?2 ORDER BY line LIMIT ?3)`
+// rowKeysSQL reads a batch of a file's rows, those of rowid after ?1 up to
+// ?2, as one text, one JSON array per row, separated by newlines (JSON
+// strings escape theirs), and the last rowid read. A query per row would
+// cost a cgo call and a conversion per row; this is one per batch, and
+// reads a million rows in about a second where one per row takes two and
+// a half.
+const rowKeysSQL = `SELECT max(rowid), count(*), group_concat(j, char(10)) FROM (
+	SELECT rowid, ` + keyColumns + ` AS j FROM statement_rows
+	WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid LIMIT ?3)`
 
 // rowKeysBatch is how many rows one rowKeysSQL query reads.
 const rowKeysBatch = 4096
@@ -64,6 +72,9 @@ const rowKeysBatch = 4096
 // it keeps.
 func (s *Store) RowKeys(ctx context.Context, f StoredFile, fn func(r *recon.Row) error) error {
 	name := f.Name
+	if !f.first.Valid {
+		return nil // no rows stored
+	}
 	conn, done, err := s.snapshot(ctx)
 	if err != nil {
 		return err
@@ -78,13 +89,13 @@ func (s *Store) RowKeys(ctx context.Context, f StoredFile, fn func(r *recon.Row)
 		jr    jsonReader
 		r     recon.Row
 		meta  recon.RowMeta
-		after int64
+		after = f.first.Int64 - 1
 		text  []byte
 	)
 	for {
 		var last sql.NullInt64
 		var n int
-		if err := st.QueryRowContext(ctx, f.ID, after, rowKeysBatch).Scan(&last, &n, &text); err != nil {
+		if err := st.QueryRowContext(ctx, after, f.last.Int64, rowKeysBatch).Scan(&last, &n, &text); err != nil {
 			return fmt.Errorf("read %s: %w", name, err)
 		}
 		if n == 0 {
@@ -109,6 +120,14 @@ func (s *Store) RowKeys(ctx context.Context, f StoredFile, fn func(r *recon.Row)
 	}
 }
 
+// rowsAtSQL reads the rows at the lines of the JSON list ?1 of a file
+// whose rows are at rowids ?2 to ?3, ?4 lines before its last row not
+// being rows (see RowsAt).
+const rowsAtSQL = `SELECT ` + keyColumns + ` FROM (SELECT DISTINCT value FROM json_each(?1)) j
+	CROSS JOIN statement_rows r ON r.rowid BETWEEN max(?2, ?2 + j.value - 1 - ?4) AND min(?3, ?2 + j.value - 1)
+	AND r.line = j.value
+	ORDER BY r.rowid`
+
 // RowsAt returns the good rows of the stored statement file f at lines,
 // in line order, with what RowKeys sets; a line without a good row is
 // left out.
@@ -123,8 +142,17 @@ func (s *Store) RowsAt(ctx context.Context, f StoredFile, lines []int) ([]recon.
 		list.WriteString(strconv.Itoa(l))
 	}
 	list.WriteByte(']')
-	rows, err := s.db.QueryContext(ctx, `SELECT `+keyColumns+` FROM statement_rows
-		WHERE file_id = ?1 AND line IN (SELECT value FROM json_each(?2)) ORDER BY line`, f.ID, list.String())
+	if !f.first.Valid {
+		return nil, nil // no rows stored
+	}
+	// Row k of the file (from 0) is at rowid first + k and has a line of
+	// at least k + 1, and of at most k + 1 + skipped, skipped being the
+	// lines before the last row that are not rows (a title, malformed
+	// lines): so the row at line L, if any, is within skipped + 1 rowids,
+	// one look-up for a file of good rows. (With a range over the whole
+	// file, each call read every row of it.)
+	skipped := f.lastLine - int64(f.last.Int64-f.first.Int64+1)
+	rows, err := s.db.QueryContext(ctx, rowsAtSQL, list.String(), f.first.Int64, f.last.Int64, skipped)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
@@ -203,7 +231,7 @@ func (w *FileWriter) CommitUnstored(f *recon.StatementFile, rows int) (Ingested,
 	w.mu.Lock()
 	written := w.written
 	if written == 0 {
-		w.written = rows
+		w.written, w.unstored = rows, true
 	}
 	w.mu.Unlock()
 	if written != 0 {

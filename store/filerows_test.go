@@ -66,7 +66,7 @@ func TestRowKeys(t *testing.T) {
 		}
 	}
 
-	at, err := s.RowsAt(ctx, f, []int{1, 2, 11, 4097, 2*(2*rowKeysBatch+2) + 1, 99999})
+	at, err := s.RowsAt(ctx, f, []int{1, 2, 11, 4097, 11, 2*(2*rowKeysBatch+2) + 1, 99999}) // 11 twice
 	if err != nil {
 		t.Fatal(err)
 	}

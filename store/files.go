@@ -121,6 +121,9 @@ type FileWriter struct {
 	insert    *bulkStmt // inserts rowBatch rows
 	fileID    any       // res.FileID, made a driver value once
 	payee     bool      // an FKMX file, whose rows may have payee fields
+	firstRow  int64     // the rowid of its first row (see statement_rows in schema.sql)
+	lastLine  int       // the line of the last row written
+	unstored  bool      // CommitUnstored: written counts rows read, not stored
 	pending   int       // rows added to insert and not yet inserted
 	written   int       // rows inserted, plus pending
 }
@@ -161,8 +164,9 @@ func (s *Store) beginFile(ctx context.Context, name recon.FileName, size int64, 
 
 	var oldID int64
 	var oldSHA string
+	var oldFirst, oldLast sql.NullInt64
 	switch err = conn.QueryRowContext(ctx,
-		"SELECT id, sha256 FROM statement_files WHERE name = ?", name.Name).Scan(&oldID, &oldSHA); {
+		"SELECT id, sha256, first_row, last_row FROM statement_files WHERE name = ?", name.Name).Scan(&oldID, &oldSHA, &oldFirst, &oldLast); {
 	case errors.Is(err, sql.ErrNoRows):
 		w.res.Status = Inserted
 	case err != nil:
@@ -176,8 +180,10 @@ func (s *Store) beginFile(ctx context.Context, name recon.FileName, size int64, 
 		// Its rows, malformed lines and summary first: this connection
 		// has foreign keys off (beginWrite), so ON DELETE CASCADE does
 		// not run.
+		if _, err = conn.ExecContext(ctx, "DELETE FROM statement_rows WHERE rowid BETWEEN ? AND ?", oldFirst, oldLast); err != nil {
+			return nil, err
+		}
 		for _, q := range []string{
-			"DELETE FROM statement_rows WHERE file_id = ?",
 			"DELETE FROM malformed_rows WHERE file_id = ?",
 			"DELETE FROM summaries WHERE file_id = ?",
 			"DELETE FROM statement_files WHERE id = ?",
@@ -209,6 +215,12 @@ func (s *Store) beginFile(ctx context.Context, name recon.FileName, size int64, 
 	}
 	w.fileID = w.res.FileID
 	w.payee = name.Kind == recon.FileFKMX
+	// The rows take the next rowids, one after the other: SQLite gives a
+	// row the largest rowid plus one, and this transaction is the only
+	// writer. commit checks it.
+	if err = conn.QueryRowContext(ctx, "SELECT coalesce(max(rowid), 0) + 1 FROM statement_rows").Scan(&w.firstRow); err != nil {
+		return nil, err
+	}
 	if w.insert, err = prepareBulk(ctx, conn.Conn, insertRowsSQL(rowBatch, w.payee)); err != nil {
 		return nil, err
 	}
@@ -260,6 +272,12 @@ func (w *FileWriter) write(rows []recon.Row) error {
 		if err := checkRow(r); err != nil {
 			return err
 		}
+		// Rowid order is line order (see statement_rows), as the parser
+		// reads them; this also refuses a line given twice.
+		if r.Line <= w.lastLine {
+			return fmt.Errorf("line %d after line %d: rows are stored in line order", r.Line, w.lastLine)
+		}
+		w.lastLine = r.Line
 		warnings, err := jsonList(r.Warnings)
 		if err != nil {
 			return fmt.Errorf("line %d: %w", r.Line, err)
@@ -347,9 +365,9 @@ func (w *FileWriter) Restart() error {
 	defer w.mu.Unlock()
 	err := w.live()
 	if err == nil {
-		w.pending, w.written = 0, 0
+		w.pending, w.written, w.lastLine = 0, 0, 0
 		w.insert.reset()
-		_, err = w.conn.ExecContext(w.ctx, "DELETE FROM statement_rows WHERE file_id = ?", w.res.FileID)
+		_, err = w.conn.ExecContext(w.ctx, "DELETE FROM statement_rows WHERE rowid >= ?", w.firstRow)
 	}
 	if err != nil {
 		w.rollbackLocked()
@@ -387,9 +405,21 @@ func (w *FileWriter) commit(f *recon.StatementFile) error {
 	if err != nil {
 		return err
 	}
+	var first, last sql.NullInt64
+	if !w.unstored && w.written > 0 {
+		first = sql.NullInt64{Int64: w.firstRow, Valid: true}
+		last = sql.NullInt64{Int64: w.firstRow + int64(w.written) - 1, Valid: true}
+		var max int64
+		if err := conn.QueryRowContext(ctx, "SELECT max(rowid) FROM statement_rows").Scan(&max); err != nil {
+			return err
+		}
+		if max != last.Int64 {
+			return fmt.Errorf("%d rows stored from rowid %d, but the last rowid is %d", w.written, w.firstRow, max)
+		}
+	}
 	if _, err := conn.ExecContext(ctx, `UPDATE statement_files
-		SET encoding = ?, rows = ?, malformed = ?, title_line = ?, warnings = ? WHERE id = ?`,
-		f.Encoding, w.written, len(f.Malformed), f.TitleLine, warnings, id); err != nil {
+		SET encoding = ?, rows = ?, malformed = ?, title_line = ?, warnings = ?, first_row = ?, last_row = ? WHERE id = ?`,
+		f.Encoding, w.written, len(f.Malformed), f.TitleLine, warnings, first, last, id); err != nil {
 		return err
 	}
 	if err := insertMalformed(ctx, conn.Conn, id, f.Malformed); err != nil {
@@ -498,9 +528,10 @@ func (s *Store) file(ctx context.Context, name string) (*recon.StatementFile, er
 	var id int64
 	var kind string
 	var warnings sql.NullString
-	err = conn.QueryRowContext(ctx, `SELECT id, name, kind, merchant, date, size, sha256, encoding, title_line, warnings
+	var first, last sql.NullInt64
+	err = conn.QueryRowContext(ctx, `SELECT id, name, kind, merchant, date, size, sha256, encoding, title_line, warnings, first_row, last_row
 		FROM statement_files WHERE name = ?`, name).
-		Scan(&id, &f.Name, &kind, &f.Merchant, &f.Date, &f.Size, &f.SHA256, &f.Encoding, &f.TitleLine, &warnings)
+		Scan(&id, &f.Name, &kind, &f.Merchant, &f.Date, &f.Size, &f.SHA256, &f.Encoding, &f.TitleLine, &warnings, &first, &last)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -512,7 +543,7 @@ func (s *Store) file(ctx context.Context, name string) (*recon.StatementFile, er
 		return nil, err
 	}
 
-	rows, err := conn.QueryContext(ctx, "SELECT "+rowSelect+" FROM statement_rows r WHERE r.file_id = ? ORDER BY r.line", id)
+	rows, err := conn.QueryContext(ctx, fileRowsSQL, first, last)
 	if err != nil {
 		return nil, err
 	}
@@ -555,6 +586,9 @@ func (s *Store) file(ctx context.Context, name string) (*recon.StatementFile, er
 	}
 	return f, nil
 }
+
+// fileRowsSQL reads a file's rows, at rowids ?1 to ?2, in line order.
+const fileRowsSQL = "SELECT " + rowSelect + " FROM statement_rows r WHERE r.rowid BETWEEN ?1 AND ?2 ORDER BY r.rowid"
 
 // rowSelect lists the statement_rows columns that scanRows reads.
 const rowSelect = `r.line, r.no_order, r.oid_partner, r.dt_order, r.busi_partner, r.oid_paybill,
@@ -660,9 +694,9 @@ func (s *Store) HasDaily(ctx context.Context, merchant, date string) (bool, erro
 // the order decodeLeanRow takes them.
 const statementRowsSQL = `SELECT f.id, json_array(r.line, r.no_order, r.oid_partner, r.busi_partner,
 		r.oid_paybill, r.settle_date, r.amount, r.direction, r.status, r.fee, r.kind)
-	FROM statement_files f JOIN statement_rows r ON r.file_id = f.id
+	FROM statement_files f JOIN statement_rows r ON r.rowid BETWEEN f.first_row AND f.last_row
 	WHERE f.merchant = ?1 AND f.monthly = 0 AND f.kind IN ('JYMX', 'FKMX') AND f.date BETWEEN ?3 AND ?2
-	ORDER BY f.date, f.kind DESC, f.name, r.line`
+	ORDER BY f.date, f.kind DESC, f.name, r.rowid`
 
 // statementFilesSQL lists the files whose rows statementRowsSQL streams.
 const statementFilesSQL = `SELECT id, date, name FROM statement_files
@@ -741,9 +775,8 @@ func (s *Store) statementRows(ctx context.Context, merchant, from, upTo string, 
 	}
 
 	// The index statement_files_merchant delivers files in (date, kind DESC,
-	// name) order and the primary key of statement_rows their lines in
-	// order, so SQLite streams without sorting; "kind DESC" puts JYMX
-	// before FKMX.
+	// name) order and each file's rowid range its lines in order, so SQLite
+	// streams without sorting; "kind DESC" puts JYMX before FKMX.
 	rows, err := conn.QueryContext(ctx, statementRowsSQL, merchant, upTo, from)
 	if err != nil {
 		return err

@@ -223,7 +223,7 @@ func TestStatementRows(t *testing.T) {
 		file(j3, "3", row(j3, 1, "c", 1)),
 		file(mj, "m", row(mj, 1, "month", 1)),
 		file(oj, "o", row(oj, 1, "other", 1)),
-		file(j2, "2", row(j2, 3, "b3", 1), foreign),
+		file(j2, "2", foreign, row(j2, 3, "b3", 1)),
 		file(f1, "f", row(f1, 1, "p", 1)),
 		file(j1, "1", row(j1, 1, "a1", 1), row(j1, 2, "a2", 1)),
 		file(name("JYMXSUM", merchant, "20240101"), "s"),
@@ -315,23 +315,36 @@ func TestStatementRows(t *testing.T) {
 	}
 }
 
-// StatementRows must stream in index order, not sort every stored row.
-func TestStatementRowsPlanDoesNotSort(t *testing.T) {
+// The reads of a file's rows go by its rowid range: StatementRows streams
+// in index order, not sorting every stored row, and none reads the whole
+// table.
+func TestRowReadsPlan(t *testing.T) {
 	s := openTest(t)
-	rows, err := s.DB().Query("EXPLAIN QUERY PLAN "+statementRowsSQL, merchant, "20240101", "20231231")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+	for _, tc := range []struct {
+		query string
+		args  []any
+		sorts bool // the rows it looked up, a few
+	}{
+		{statementRowsSQL, []any{merchant, "20240101", "20231231"}, false},
+		{fileRowsSQL, []any{1, 10}, false},
+		{rowKeysSQL, []any{1, 10, 4096}, false},
+		{rowsAtSQL, []any{"[1,5]", 1, 10, 2}, true},
+	} {
+		rows, err := s.DB().Query("EXPLAIN QUERY PLAN "+tc.query, tc.args...)
+		if err != nil {
 			t.Fatal(err)
 		}
-		t.Log(detail)
-		if strings.Contains(detail, "TEMP B-TREE") {
-			t.Errorf("query plan sorts: %s", detail)
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			t.Log(detail)
+			if strings.Contains(detail, "TEMP B-TREE FOR ORDER BY") && !tc.sorts || strings.HasPrefix(detail, "SCAN r") || strings.HasPrefix(detail, "SCAN statement_rows") {
+				t.Errorf("query plan sorts or scans: %s\n%s", detail, tc.query)
+			}
 		}
+		rows.Close()
 	}
 }

@@ -100,15 +100,16 @@ func TestHistoryRows(t *testing.T) {
 	}
 	foreign := mk(j2, 2, "a", "PA")
 	foreign.EditMeta().OidPartner = other
-	// Ingested out of order, numbers repeated across files, kinds and
-	// columns: "a" is an order number in some rows and a paybill in others.
+	// Files ingested out of date order, numbers repeated across files,
+	// kinds and columns: "a" is an order number in some rows and a paybill
+	// in others.
 	for _, f := range []*recon.StatementFile{
 		file(j3, "3", mk(j3, 1, "a", "PC"), mk(j3, 2, "c", "a")),
 		file(mj, "m", mk(mj, 1, "a", "PA")),
 		file(oj, "o", mk(oj, 1, "a", "PA")),
-		file(j2, "2", mk(j2, 3, "b", "PB"), foreign, mk(j2, 5, "a", "PA2")),
+		file(j2, "2", foreign, mk(j2, 3, "b", "PB"), mk(j2, 5, "a", "PA2")),
 		file(f1, "f", mk(f1, 1, "a", "PF"), mk(f1, 2, "p", "a")),
-		file(j1, "1", mk(j1, 2, "x", "PX"), mk(j1, 1, "a", "PA"), mk(j1, 3, "y", "a")),
+		file(j1, "1", mk(j1, 1, "a", "PA"), mk(j1, 2, "x", "PX"), mk(j1, 3, "y", "a")),
 		file(name("JYMXSUM", merchant, "20240101"), "s"),
 	} {
 		ingest(t, s, f)

@@ -28,7 +28,7 @@ import (
 
 // schemaVersion is the PRAGMA user_version that schema.sql sets. A database
 // with a higher version was written by a newer program and is refused.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // ErrNotFound is returned, wrapped, when a stored file or run is absent.
 var ErrNotFound = errors.New("not found")
@@ -118,8 +118,8 @@ func create(file, path string) error {
 	return err
 }
 
-// migrate applies schema.sql. Version 1 is the first; later versions add
-// their steps here, keyed on the version found.
+// migrate applies schema.sql, to a new database or one of version 2, and
+// migrates a database of version 1 (migrate1).
 func (s *Store) migrate(ctx context.Context) error {
 	var v int
 	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
@@ -127,6 +127,12 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	if v > schemaVersion {
 		return fmt.Errorf("schema version %d is newer than this program's %d", v, schemaVersion)
+	}
+	if v == 1 {
+		if err := s.migrate1(ctx); err != nil {
+			return fmt.Errorf("migrate schema version 1 to %d: %w", schemaVersion, err)
+		}
+		return nil
 	}
 	if err := withWriteLock(ctx, func() error {
 		_, err := s.db.ExecContext(ctx, reconcile.Schema)

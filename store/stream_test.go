@@ -152,13 +152,9 @@ func TestFileWriterAbandoned(t *testing.T) {
 		{"cancel, then write", false, func(_ *FileWriter, cancel func()) error { cancel(); return nil }, context.Canceled},
 		{"cancel, then nothing", true, func(_ *FileWriter, cancel func()) error { cancel(); return nil }, nil},
 		{"bad row", false, func(w *FileWriter, _ func()) error {
-			r := row(jymx1, 2, "dup line", 1) // line 2 again: the primary key refuses it
-			if err := w.Write([]recon.Row{r}); err != nil {
-				return err
-			}
-			// The row waits for its batch; Commit inserts it.
-			if _, err := w.Commit(&recon.StatementFile{}); err == nil || !strings.Contains(err.Error(), "UNIQUE") {
-				return fmt.Errorf("Commit with a duplicate line: %v, want a UNIQUE error", err)
+			r := row(jymx1, 2, "dup line", 1) // line 2 again: refused, and the file rolled back
+			if err := w.Write([]recon.Row{r}); err == nil || !strings.Contains(err.Error(), "line 2 after line") {
+				return fmt.Errorf("Write of a line again: %v, want an error naming it", err)
 			}
 			return nil
 		}, errWriterDone},
