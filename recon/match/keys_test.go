@@ -2,6 +2,7 @@ package match
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/lianlian-recon/reconcile/recon"
@@ -52,5 +53,37 @@ func TestKeyIndexIs(t *testing.T) {
 	}
 	if !x.is(uint32(n), a) {
 		t.Errorf("%v is not itself", a)
+	}
+}
+
+// keyFlags keeps each key's flags apart, ORs what is set again, lists
+// every key once in the order added, and as nil holds nothing.
+func TestKeyFlags(t *testing.T) {
+	f := newKeyFlags(2)
+	var want []key
+	for i := range 3000 { // past the size given: the index grows
+		k := key{recon.Kind(1 + i%3), fmt.Sprint(i / 3)}
+		f.set(k, uint8(1+i%2))
+		want = append(want, k)
+	}
+	f.set(want[7], 4)
+	for i, k := range want {
+		flags := uint8(1 + i%2)
+		if i == 7 {
+			flags |= 4
+		}
+		if got := f.get(k); got != flags {
+			t.Fatalf("get(%v) = %d, want %d", k, got, flags)
+		}
+	}
+	if got := f.get(key{recon.KindPayment, "none"}); got != 0 {
+		t.Errorf("get of a key never set = %d", got)
+	}
+	if got := slices.Collect(f.keys()); !slices.Equal(got, want) {
+		t.Errorf("keys: %d keys, want the %d set, in order", len(got), len(want))
+	}
+	var none *keyFlags
+	if none.get(want[0]) != 0 || len(slices.Collect(none.keys())) != 0 {
+		t.Error("a nil keyFlags holds a key")
 	}
 }

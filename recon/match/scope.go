@@ -55,9 +55,9 @@ type Scope struct {
 	from  string // D − window: entries dated from here on are decided now or pending
 	first bool   // D is the first day of history: every entry before it is decided now
 	// seen holds the keys of D's rows (ofDay) and of the entries dated
-	// from D − window on (dated): one map, so that one look-up answers
+	// from D − window on (dated): one set, so that one look-up answers
 	// both, for every row and entry the run reads (a million each).
-	seen  map[key]uint8
+	seen  *keyFlags
 	refs  map[string]bool // field 5 of D's refund legs
 	ids   map[string]bool // refs, and both numbers of every payment one of them names
 	origs map[string]bool // payment order numbers the refund entries of D's legs name
@@ -85,12 +85,12 @@ func NewScope(files []*recon.StatementFile, date, historyStart string, opt Optio
 	}
 	// Room for D's keys and as many dated ones: growing a map of a
 	// million keys rehashes it twenty times.
-	s.seen = make(map[key]uint8, 2*n)
+	s.seen = newKeyFlags(2 * n)
 	s.refs, s.ids, s.origs = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, f := range files {
 		for i := range f.Rows {
 			r := &f.Rows[i]
-			s.seen[key{r.Kind, r.NoOrder}] = ofDay
+			s.seen.set(key{r.Kind, r.NoOrder}, ofDay)
 			if r.Kind == recon.KindRefund {
 				s.refs[r.OidPaybill], s.ids[r.OidPaybill] = true, true
 			}
@@ -124,7 +124,7 @@ func (s *Scope) Dated(kind recon.Kind, noOrder, dtOrder string) {
 		panic("match: Scope.Dated after EntryNumbers or RowNumbers")
 	}
 	if !s.first && dtOrder[:8] >= s.from {
-		s.seen[key{kind, noOrder}] |= dated
+		s.seen.set(key{kind, noOrder}, dated)
 	}
 }
 
@@ -142,7 +142,7 @@ func (s *Scope) Origs(entries []recon.Entry) []string {
 	var need []string
 	for i := range entries {
 		e := &entries[i]
-		if e.Kind == recon.KindRefund && s.seen[key{e.Kind, e.NoOrder}]&ofDay != 0 && e.OrigNoOrder != "" && !s.origs[e.OrigNoOrder] &&
+		if e.Kind == recon.KindRefund && s.seen.get(key{e.Kind, e.NoOrder})&ofDay != 0 && e.OrigNoOrder != "" && !s.origs[e.OrigNoOrder] &&
 			!s.whole(key{recon.KindPayment, e.OrigNoOrder}) {
 			s.origs[e.OrigNoOrder] = true
 			need = append(need, e.OrigNoOrder)
@@ -154,13 +154,13 @@ func (s *Scope) Origs(entries []recon.Entry) []string {
 // whole reports whether Entry chooses every entry of k, whatever its
 // partner, date or paybill.
 func (s *Scope) whole(k key) bool {
-	return s.first || s.seen[k] != 0 || (k.kind == recon.KindPayment && (s.refs[k.noOrder] || s.origs[k.noOrder]))
+	return s.first || s.seen.get(k) != 0 || (k.kind == recon.KindPayment && (s.refs[k.noOrder] || s.origs[k.noOrder]))
 }
 
 // Row reports whether a stored row can change what the run decides.
 func (s *Scope) Row(r *recon.Row) bool {
 	switch {
-	case s.seen[key{r.Kind, r.NoOrder}] != 0:
+	case s.seen.get(key{r.Kind, r.NoOrder}) != 0:
 		return true
 	case r.Kind == recon.KindPayment:
 		return s.ids[r.OidPaybill] || s.ids[r.NoOrder]
@@ -206,7 +206,7 @@ func (s *Scope) sortedKeys() map[recon.Kind][]string {
 		return s.sorted
 	}
 	s.sorted = map[recon.Kind][]string{}
-	for k := range s.seen {
+	for k := range s.seen.keys() {
 		s.sorted[k.kind] = append(s.sorted[k.kind], k.noOrder)
 	}
 	for kind, list := range s.sorted {
