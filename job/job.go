@@ -727,9 +727,9 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (result *recon.R
 	// the stored rows and entries scoped reads, matching's index and the
 	// ledger's writing, on a fresh day never to twice what was live at
 	// the collector's last cycle, early in the reading. Collected now, its
-	// memory holds those instead: a fresh million-row day peaks at 390
-	// MiB instead of 416 (issue 6: at most 400), for a tenth of a second
-	// of one core.
+	// memory holds those instead: a fresh million-row day peaks at 342
+	// MiB instead of 368 (issue 6: at most 400; when this was added, 390
+	// instead of 416), for a tenth of a second of one core.
 	runtime.GC()
 	if err := j.scoped(ctx, &in); err != nil {
 		return nil, err
