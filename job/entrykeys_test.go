@@ -3,6 +3,7 @@ package job
 import (
 	"fmt"
 	"hash/maphash"
+	"slices"
 	"testing"
 
 	"github.com/lianlian-recon/reconcile/recon"
@@ -43,4 +44,25 @@ func testEntryKeys(t *testing.T, n int) {
 			}
 		}
 	}
+}
+
+// BenchmarkOverlay overlays a day's ledger file of a million entries on a
+// stored day of a million (the ledger of day 2 of a store).
+func BenchmarkOverlay(b *testing.B) {
+	day := func(date string, n int) []recon.Entry {
+		e := make([]recon.Entry, n)
+		for i := range e {
+			e[i] = recon.Entry{OidPartner: merchant, Kind: recon.KindPayment, NoOrder: fmt.Sprintf("%s%09d", date, i),
+				DtOrder: fmt.Sprintf("%s%02d%02d%02d", date, i/3600%24, i/60%60, i%60), Amount: 100, Status: recon.StatusSuccess}
+		}
+		slices.SortFunc(e, recon.CompareEntries)
+		return e
+	}
+	stored, imp := day("20240527", 1_000_000), day("20240528", 1_000_000)
+	for b.Loop() {
+		if got := overlay(stored, imp, merchant); len(got) != len(stored)+len(imp) {
+			b.Fatalf("%d entries", len(got))
+		}
+	}
+	b.ReportMetric(float64(len(stored)+len(imp))*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
 }
