@@ -35,7 +35,7 @@ demo: build
 # same file, `reconcile run` with a fresh store BENCH_RUNS times (medians:
 # wall, CPU, peak RSS, rows/s, ratios to the floors), findings checked against
 # the planted ones. Then the Go micro-benchmarks of the parser, store, ledger
-# import and matcher, once each.
+# import, matcher and job (a day matched, a ledger overlaid), once each.
 BENCH_DIR  ?= /tmp/reconcile-bench
 BENCH_RUNS ?= 3
 BENCH_GEN   = $(shell sha256sum gen/gen.go | cut -c1-12)
