@@ -206,6 +206,16 @@ func (s *Scope) sortedKeys() map[recon.Kind][]string {
 		return s.sorted
 	}
 	s.sorted = map[recon.Kind][]string{}
+	// Made to measure: grown by append, the lists of two million keys
+	// (day 4 of a store) took 0.9 s of CPU here, most of it the kernel
+	// clearing fresh pages; now 0.5 s, most of it the sort.
+	count := map[recon.Kind]int{}
+	for k := range s.seen.keys() {
+		count[k.kind]++
+	}
+	for kind, n := range count {
+		s.sorted[kind] = make([]string, 0, n)
+	}
 	for k := range s.seen.keys() {
 		s.sorted[k.kind] = append(s.sorted[k.kind], k.noOrder)
 	}
