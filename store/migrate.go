@@ -15,13 +15,14 @@ import (
 // Version 1 kept statement_rows WITHOUT ROWID, keyed by (file_id, line);
 // now it is a rowid table, each file's rows at the consecutive rowids
 // statement_files.first_row to last_row (see schema.sql). The rows are
-// copied file by file in line order, about a million a second. The history
+// copied file by file in line order, half a million to a million a second. The history
 // indexes go with the old table; the next run that looks rows up by number
-// creates them again (IndexHistory).
-func (s *Store) migrate1(ctx context.Context) error {
+// creates them again (IndexHistory). It returns how many rows it copied,
+// or -1 when another program had migrated the database meanwhile.
+func (s *Store) migrate1(ctx context.Context) (rows int64, err error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer conn.Close()
 	// Outside the transaction, where SQLite takes them. Foreign keys off:
@@ -31,7 +32,7 @@ func (s *Store) migrate1(ctx context.Context) error {
 	reset := []string{"PRAGMA foreign_keys = ON", "PRAGMA legacy_alter_table = OFF"}
 	for _, q := range []string{"PRAGMA foreign_keys = OFF", "PRAGMA legacy_alter_table = ON"} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	defer func() {
@@ -46,7 +47,7 @@ func (s *Store) migrate1(ctx context.Context) error {
 		_, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE")
 		return err
 	}); err != nil {
-		return err
+		return 0, err
 	}
 	done := false
 	defer func() {
@@ -57,10 +58,10 @@ func (s *Store) migrate1(ctx context.Context) error {
 	// Another program may have migrated it while this one waited.
 	var v int
 	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-		return err
+		return 0, err
 	}
 	if v != 1 {
-		return nil // nothing to do: rolled back
+		return -1, nil // nothing to do: rolled back
 	}
 
 	for _, q := range []string{
@@ -70,25 +71,25 @@ func (s *Store) migrate1(ctx context.Context) error {
 		reconcile.Schema, // the new statement_rows, and user_version
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	var ids []int64
 	list, err := conn.QueryContext(ctx, "SELECT id FROM statement_files ORDER BY id")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for list.Next() {
 		var id int64
 		if err := list.Scan(&id); err != nil {
 			list.Close()
-			return err
+			return 0, err
 		}
 		ids = append(ids, id)
 	}
 	list.Close()
 	if err := list.Err(); err != nil {
-		return err
+		return 0, err
 	}
 	cols := strings.Join(rowCols, ", ")
 	copied := int64(0)
@@ -96,22 +97,22 @@ func (s *Store) migrate1(ctx context.Context) error {
 		r, err := conn.ExecContext(ctx, "INSERT INTO statement_rows ("+cols+") SELECT "+cols+
 			" FROM statement_rows_v1 WHERE file_id = ? ORDER BY line", id)
 		if err != nil {
-			return fmt.Errorf("rows of file %d: %w", id, err)
+			return 0, fmt.Errorf("rows of file %d: %w", id, err)
 		}
 		n, err := r.RowsAffected()
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if n == 0 {
 			continue
 		}
 		last, err := r.LastInsertId()
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if _, err := conn.ExecContext(ctx, "UPDATE statement_files SET first_row = ?, last_row = ? WHERE id = ?",
 			last-n+1, last, id); err != nil {
-			return err
+			return 0, err
 		}
 		copied += n
 	}
@@ -119,17 +120,17 @@ func (s *Store) migrate1(ctx context.Context) error {
 	// refuse, and say so.
 	var all int64
 	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM statement_rows_v1").Scan(&all); err != nil {
-		return err
+		return 0, err
 	}
 	if all != copied {
-		return fmt.Errorf("statement_rows holds %d rows of no statement file (file_id not in statement_files); delete them or restore their files, then open the database again", all-copied)
+		return 0, fmt.Errorf("statement_rows holds %d rows of no statement file (file_id not in statement_files); delete them or restore their files, then open the database again", all-copied)
 	}
 	if _, err := conn.ExecContext(ctx, "DROP TABLE statement_rows_v1"); err != nil {
-		return err
+		return 0, err
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return err
+		return 0, err
 	}
 	done = true
-	return nil
+	return copied, nil
 }

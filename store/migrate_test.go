@@ -104,6 +104,9 @@ func TestMigrateV1(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
+	if m := s.Migrated(); m == nil || m.From != 1 || m.To != schemaVersion || m.Rows != 6 {
+		t.Errorf("Migrated() = %+v, want from 1 to %d, 6 rows", m, schemaVersion)
+	}
 	if v != schemaVersion || views != 6 || old != 0 || indexes != 0 {
 		t.Errorf("after the migration: version %d, %d rows through the view, %d old tables, %d indexes on statement_rows; want %d, 6, 0, 0",
 			v, views, old, indexes, schemaVersion)

@@ -49,7 +49,21 @@ type Store struct {
 	// bg counts the goroutines Close waits for: checkpointLater's.
 	bg            sync.WaitGroup
 	checkpointing atomic.Bool
+
+	migrated *Migration // what Open did to an older database, if anything
 }
+
+// Migration is what Open did to a database of an older schema version.
+type Migration struct {
+	From, To int
+	Rows     int64 // statement rows rebuilt
+	Took     time.Duration
+}
+
+// Migrated returns what Open did to the database when its schema was an
+// older version's, which an earlier program can no longer open; nil
+// otherwise.
+func (s *Store) Migrated() *Migration { return s.migrated }
 
 // busyTimeout is how long SQLite itself waits for another writer before an
 // attempt fails (withWriteLock then tries again); a variable for the tests.
@@ -129,8 +143,13 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("schema version %d is newer than this program's %d", v, schemaVersion)
 	}
 	if v == 1 {
-		if err := s.migrate1(ctx); err != nil {
+		start := time.Now()
+		rows, err := s.migrate1(ctx)
+		if err != nil {
 			return fmt.Errorf("migrate schema version 1 to %d: %w", schemaVersion, err)
+		}
+		if rows >= 0 {
+			s.migrated = &Migration{From: 1, To: schemaVersion, Rows: rows, Took: time.Since(start)}
 		}
 		return nil
 	}

@@ -99,6 +99,9 @@ func TestOpenSchemaVersion(t *testing.T) {
 	if v != schemaVersion {
 		t.Errorf("user_version = %d, want %d", v, schemaVersion)
 	}
+	if m := s.Migrated(); m != nil {
+		t.Errorf("a new database Migrated() = %+v, want nil", m)
+	}
 	if want := fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion); !strings.Contains(reconcile.Schema, want) {
 		t.Errorf("schema.sql does not say %q", want)
 	}

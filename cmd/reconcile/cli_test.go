@@ -431,3 +431,40 @@ func TestCrossBorderFileStops(t *testing.T) {
 		t.Errorf("exit %d, want 3 naming the file and the layout:\n%s", r.code, r.stderr)
 	}
 }
+
+// A store written by an earlier version (schema version 1) is upgraded
+// when a command opens it, and the command says so once, on stderr, even
+// without -v: an earlier reconcile refuses the store from then on.
+func TestOldStoreUpgradeIsLogged(t *testing.T) {
+	schemaV1, err := os.ReadFile("../../store/testdata/schema_v1.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(string(schemaV1)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for i, wantLog := range []bool{true, false} {
+		r := run(t, "report", "--date", "20240528", "--merchant", merchant, "--db", path)
+		if got := strings.Contains(r.stderr, "upgraded the store") && strings.Contains(r.stderr, "from=1 to=2"); got != wantLog {
+			t.Errorf("open %d: upgrade logged %v, want %v; stderr:\n%s", i+1, got, wantLog, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "no stored run") {
+			t.Errorf("open %d: stderr %q, want the report's own complaint", i+1, r.stderr)
+		}
+	}
+	db, err = sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v int
+	if err := db.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != 2 {
+		t.Errorf("user_version %d (%v), want 2", v, err)
+	}
+}

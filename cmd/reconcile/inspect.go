@@ -14,7 +14,6 @@ import (
 	"github.com/lianlian-recon/reconcile/daemon"
 	"github.com/lianlian-recon/reconcile/recon"
 	"github.com/lianlian-recon/reconcile/recon/parse"
-	"github.com/lianlian-recon/reconcile/store"
 )
 
 // cmdInspect parses statement files and prints what they hold. Exit 1 when a
@@ -203,7 +202,7 @@ func (p *Program) cmdDaemon(ctx context.Context, args []string) error {
 	}
 	log := p.logger(&o, slog.LevelInfo)
 	p.shutdown = ctx
-	st, err := store.Open(cfg.DB)
+	st, err := p.openStore(cfg.DB, log)
 	if err != nil {
 		return err
 	}

@@ -208,6 +208,20 @@ func (p *Program) parse(fs *flag.FlagSet, o *opts, args []string) ([]string, err
 	return pos, nil
 }
 
+// openStore opens the database at path and says so when it upgraded its
+// schema: an earlier version of reconcile refuses it from then on.
+func (p *Program) openStore(path string, log *slog.Logger) (*store.Store, error) {
+	st, err := store.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if m := st.Migrated(); m != nil {
+		log.Warn("upgraded the store to this version's schema; earlier versions of reconcile refuse it from now on",
+			"db", path, "from", m.From, "to", m.To, "statement_rows", m.Rows, "took", m.Took.Round(time.Millisecond).String())
+	}
+	return st, nil
+}
+
 func (p *Program) logger(o *opts, level slog.Level) *slog.Logger {
 	if o.verbose {
 		level = slog.LevelDebug
@@ -486,7 +500,7 @@ func (p *Program) cmdLedgerImport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(cfg.DB)
+	st, err := p.openStore(cfg.DB, p.logger(&o, slog.LevelWarn))
 	if err != nil {
 		return err
 	}
@@ -539,7 +553,7 @@ func (p *Program) runOne(ctx context.Context, cfg *config.Config, m *config.Merc
 		return nil, err
 	}
 	defer lock.Release()
-	st, err := store.Open(cfg.DB)
+	st, err := p.openStore(cfg.DB, log)
 	if err != nil {
 		return nil, err
 	}
@@ -621,7 +635,7 @@ func (p *Program) cmdReport(ctx context.Context, args []string) error {
 	if !merchantRE.MatchString(merchant) {
 		return usagef("report: --merchant ID is required")
 	}
-	st, err := store.Open(cfg.DB)
+	st, err := p.openStore(cfg.DB, p.logger(&o, slog.LevelWarn))
 	if err != nil {
 		return err
 	}
