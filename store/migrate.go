@@ -18,8 +18,8 @@ import (
 // copied file by file in line order, half a million to a million a
 // second. The history indexes go with the old table; the next run that
 // looks rows up by number creates them again (IndexHistory). It returns
-// how many rows it copied,
-// or -1 when another program had migrated the database meanwhile.
+// how many rows it copied, or -1 when another program had migrated the
+// database meanwhile.
 func (s *Store) migrate1(ctx context.Context) (rows int64, err error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
