@@ -36,14 +36,18 @@ type StoredFile struct {
 // error wrapping ErrNotFound.
 func (s *Store) Stored(ctx context.Context, name string) (StoredFile, error) {
 	f := StoredFile{Name: name}
-	err := s.db.QueryRowContext(ctx, `SELECT id, sha256, rows, first_row, last_row,
+	var monthly bool
+	err := s.db.QueryRowContext(ctx, `SELECT id, sha256, rows, monthly, first_row, last_row,
 		coalesce((SELECT line FROM statement_rows WHERE rowid = last_row), 0) FROM statement_files WHERE name = ?`, name).
-		Scan(&f.ID, &f.SHA256, &f.Rows, &f.first, &f.last, &f.lastLine)
+		Scan(&f.ID, &f.SHA256, &f.Rows, &monthly, &f.first, &f.last, &f.lastLine)
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, fmt.Errorf("statement file %s: %w", name, ErrNotFound)
 	}
 	if err != nil {
 		return f, fmt.Errorf("statement file %s: %w", name, err)
+	}
+	if !monthly && f.Rows > 0 && !f.first.Valid { // a monthly file's rows are not stored
+		return f, unrangedError(name)
 	}
 	return f, nil
 }

@@ -529,9 +529,11 @@ func (s *Store) file(ctx context.Context, name string) (*recon.StatementFile, er
 	var kind string
 	var warnings sql.NullString
 	var first, last sql.NullInt64
-	err = conn.QueryRowContext(ctx, `SELECT id, name, kind, merchant, date, size, sha256, encoding, title_line, warnings, first_row, last_row
+	var unranged bool
+	err = conn.QueryRowContext(ctx, `SELECT id, name, kind, merchant, date, size, sha256, encoding, title_line, warnings, first_row, last_row,
+		monthly = 0 AND rows > 0 AND first_row IS NULL
 		FROM statement_files WHERE name = ?`, name).
-		Scan(&id, &f.Name, &kind, &f.Merchant, &f.Date, &f.Size, &f.SHA256, &f.Encoding, &f.TitleLine, &warnings, &first, &last)
+		Scan(&id, &f.Name, &kind, &f.Merchant, &f.Date, &f.Size, &f.SHA256, &f.Encoding, &f.TitleLine, &warnings, &first, &last, &unranged)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -541,6 +543,9 @@ func (s *Store) file(ctx context.Context, name string) (*recon.StatementFile, er
 	f.Kind = recon.FileKind(kind)
 	if f.Warnings, err = readList(warnings); err != nil {
 		return nil, err
+	}
+	if unranged {
+		return nil, unrangedError(name)
 	}
 
 	rows, err := conn.QueryContext(ctx, fileRowsSQL, first, last)
@@ -585,6 +590,15 @@ func (s *Store) file(ctx context.Context, name string) (*recon.StatementFile, er
 		f.Summary = &sum
 	}
 	return f, nil
+}
+
+// unrangedError is the error for a daily detail file the store says has
+// rows but whose rowid range is not recorded: stored by an earlier version
+// of the program (schema version 1) after this one had upgraded the store,
+// an old daemon still running, say. Its rows cannot be read in order; read
+// without them, a run would report them missing.
+func unrangedError(name string) error {
+	return fmt.Errorf("statement file %s was stored by an earlier version of reconcile after the store was upgraded, and its rows cannot be read: stop the earlier version, then run that day again", name)
 }
 
 // fileRowsSQL reads a file's rows, at rowids ?1 to ?2, in line order.
@@ -698,8 +712,9 @@ const statementRowsSQL = `SELECT f.id, json_array(r.line, r.no_order, r.oid_part
 	WHERE f.merchant = ?1 AND f.monthly = 0 AND f.kind IN ('JYMX', 'FKMX') AND f.date BETWEEN ?3 AND ?2
 	ORDER BY f.date, f.kind DESC, f.name, r.rowid`
 
-// statementFilesSQL lists the files whose rows statementRowsSQL streams.
-const statementFilesSQL = `SELECT id, date, name FROM statement_files
+// statementFilesSQL lists the files whose rows statementRowsSQL streams,
+// and whether each has rows but no rowid range (errUnranged).
+const statementFilesSQL = `SELECT id, date, name, rows > 0 AND first_row IS NULL FROM statement_files
 	WHERE merchant = ?1 AND monthly = 0 AND kind IN ('JYMX', 'FKMX') AND date BETWEEN ?3 AND ?2`
 
 // StatementRows calls fn for every good row of every stored daily detail
@@ -765,8 +780,12 @@ func (s *Store) statementRows(ctx context.Context, merchant, from, upTo string, 
 	for fr.Next() {
 		var id int64
 		var f fileInfo
-		if err := fr.Scan(&id, &f.date, &f.name); err != nil {
+		var unranged bool
+		if err := fr.Scan(&id, &f.date, &f.name, &unranged); err != nil {
 			return err
+		}
+		if unranged {
+			return unrangedError(f.name)
 		}
 		files[id] = f
 	}

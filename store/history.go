@@ -211,8 +211,9 @@ func (s *Store) historyRows(ctx context.Context, merchant, upTo string, noOrders
 	defer fr.Close()
 	for fr.Next() {
 		var id int64
+		var unranged bool // its rows are found by number all the same
 		f := fileInfo{rank: len(files)}
-		if err := fr.Scan(&id, &f.date, &f.name); err != nil {
+		if err := fr.Scan(&id, &f.date, &f.name, &unranged); err != nil {
 			return nil, err
 		}
 		files[id] = f

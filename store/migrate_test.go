@@ -175,3 +175,24 @@ func TestMigrateV1Orphan(t *testing.T) {
 		t.Errorf("after the refusal: version %d, %d rows; want 1, 2", v, n)
 	}
 }
+
+// A daily file stored by an earlier version after the upgrade (its rows
+// without a rowid range: an old daemon still running) is an error that
+// names it wherever its rows are read, not a file without rows.
+func TestUnrangedFileIsAnError(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	name := "JYMX_" + merchant + "_20240101.txt"
+	ingest(t, s, file(name, "1", row(name, 1, "a", 1), row(name, 2, "b", 2)))
+	if _, err := s.DB().Exec("UPDATE statement_files SET first_row = NULL, last_row = NULL WHERE name = ?", name); err != nil {
+		t.Fatal(err)
+	}
+	_, errFile := s.File(ctx, name)
+	_, errStored := s.Stored(ctx, name)
+	errRows := s.StatementRows(ctx, merchant, "20240101", func(string, recon.Row) error { return nil })
+	for what, err := range map[string]error{"File": errFile, "Stored": errStored, "StatementRows": errRows} {
+		if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "earlier version") {
+			t.Errorf("%s: %v, want an error naming %s", what, err, name)
+		}
+	}
+}
