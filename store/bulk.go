@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"errors"
-	"unsafe"
+
+	"github.com/lianlian-recon/reconcile/internal/sqlitebulk"
 )
 
 // writeConn is a write transaction on a connection of its own, begun
@@ -120,140 +120,65 @@ func (s *Store) checkpointLater() {
 }
 
 // bulkStmt runs one prepared statement many times with many arguments,
-// below database/sql. database/sql would allocate and convert a
-// driver.NamedValue for every argument of every call (for a batch of 400
-// rows of 21 columns, 336 kB); here the arguments are appended to one
-// slice that is reused, and go-sqlite3 binds them all and steps in one cgo
-// call (it does so when a statement runs through Query with positional
-// arguments; Exec crosses into C once per argument). Values must be of
-// the types driver.Value allows: int64, string, nil, …
+// below database/sql and go-sqlite3 (sqlitebulk): the arguments are
+// appended to a sqlitebulk.Args, plain data that is reused, and bound and
+// stepped in one cgo call. database/sql would allocate and convert a
+// driver.NamedValue for every argument of every call, and go-sqlite3
+// convert those into C records that cgo's pointer checks walk one by one.
 type bulkStmt struct {
 	conn *sql.Conn
-	st   driver.Stmt
-	argList
-}
-
-// argList is the arguments of one execution of a bulkStmt, made by add,
-// str and int. It may be made on another goroutine than the one that runs
-// the statement (execWith).
-type argList struct {
-	args []driver.NamedValue
-	// The values of the strings and integers in args, which point here
-	// (see str): valid until reset, and never written before it.
-	strs []string
-	ints []int64
+	st   *sqlitebulk.Stmt
+	sqlitebulk.Args
 }
 
 func prepareBulk(ctx context.Context, conn *sql.Conn, query string) (*bulkStmt, error) {
+	h, err := sqlitebulk.Handle(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
 	b := &bulkStmt{conn: conn}
-	err := conn.Raw(func(dc any) error {
-		p, ok := dc.(driver.ConnPrepareContext)
-		if !ok {
-			return errors.New("driver cannot prepare with a context")
-		}
-		st, err := p.PrepareContext(ctx, query)
-		if err != nil {
-			return err
-		}
-		if _, ok := st.(driver.StmtQueryContext); !ok {
-			st.Close()
-			return errors.New("driver statement cannot query with a context")
-		}
-		b.st = st
-		return nil
+	err = conn.Raw(func(any) error {
+		b.st, err = h.Prepare(query)
+		return err
 	})
-	return b, err
-}
-
-// add appends the next argument.
-func (b *argList) add(v driver.Value) {
-	b.args = append(b.args, driver.NamedValue{Ordinal: len(b.args) + 1, Value: v})
-}
-
-// str appends the next argument, a string, without allocating. Making a
-// driver.Value of a string the usual way allocates a copy of its header
-// for the interface to point at: 16 bytes per value, 14 values per
-// statement row and 9 per ledger entry, 105 MB of garbage for a million of
-// each (some values were shared). Here the copy is kept in b.strs, which
-// outlives the statement's execution (reset makes room again only after
-// it).
-func (b *argList) str(s string) {
-	b.strs = append(b.strs, s)
-	b.add(valueAt(stringType, unsafe.Pointer(&b.strs[len(b.strs)-1])))
-}
-
-// int appends the next argument, an integer, as str does a string.
-func (b *argList) int(v int64) {
-	b.ints = append(b.ints, v)
-	b.add(valueAt(int64Type, unsafe.Pointer(&b.ints[len(b.ints)-1])))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // intOrNull appends v, or SQL NULL when !ok.
-func (b *argList) intOrNull(v int64, ok bool) {
+func intOrNull(a *sqlitebulk.Args, v int64, ok bool) {
 	if !ok {
-		b.add(nil)
+		a.Null()
 		return
 	}
-	b.int(v)
-}
-
-// reset empties the list for the next execution. Values appended later
-// are written over those of earlier executions, which must be done.
-func (b *argList) reset() { *b = b.emptied() }
-
-// emptied is the list reset, for another to use.
-func (b argList) emptied() argList {
-	return argList{args: b.args[:0], strs: b.strs[:0], ints: b.ints[:0]}
-}
-
-// eface is how the Go runtime lays out an interface value without
-// methods (any, driver.Value): the dynamic type, and a pointer to the
-// value, which for a string or an int64 is never stored in the interface
-// itself (not since Go 1.4).
-type eface struct {
-	typ  unsafe.Pointer
-	data unsafe.Pointer
-}
-
-var stringType, int64Type = typeOf(""), typeOf(int64(0))
-
-func typeOf(v any) unsafe.Pointer { return (*eface)(unsafe.Pointer(&v)).typ }
-
-// valueAt returns the interface value of type typ whose value is at p:
-// what converting the value to any would return, had it copied the value
-// to p. p must point to a value of that type that nobody changes while the
-// interface is in use.
-func valueAt(typ, p unsafe.Pointer) (v driver.Value) {
-	e := (*eface)(unsafe.Pointer(&v))
-	e.typ, e.data = typ, p
-	return v
+	a.Int(v)
 }
 
 // exec runs the statement with the arguments added since the last exec,
-// entirely: an INSERT does not return rows. go-sqlite3 watches a
-// cancellable context with a goroutine per statement, so the callers check
-// their context once a batch instead.
-func (b *bulkStmt) exec() error {
-	defer b.reset()
-	return b.execWith(b.args)
+// entirely, and empties them. The callers check their context once a
+// batch: the statement is not interrupted.
+func (b *bulkStmt) exec() (changes int, err error) {
+	defer b.Reset()
+	return b.execWith(&b.Args)
 }
 
 // execWith runs the statement with args, entirely, and leaves args as
-// they are.
-func (b *bulkStmt) execWith(args []driver.NamedValue) error {
-	return b.conn.Raw(func(any) error {
-		rows, err := b.st.(driver.StmtQueryContext).QueryContext(context.Background(), args)
-		if err != nil {
-			return err
-		}
-		return rows.Close()
+// they are. It holds the connection meanwhile (conn.Raw), as database/sql
+// does for its own calls.
+func (b *bulkStmt) execWith(args *sqlitebulk.Args) (changes int, err error) {
+	err = b.conn.Raw(func(any) error {
+		changes, err = b.st.Exec(args)
+		return err
 	})
+	return changes, err
 }
 
 // close closes the statement; it may be called again, or on nil.
 func (b *bulkStmt) close() {
 	if b != nil && b.st != nil {
-		b.conn.Raw(func(any) error { return b.st.Close() })
+		b.conn.Raw(func(any) error { b.st.Close(); return nil })
 		b.st = nil
 	}
 }

@@ -119,7 +119,7 @@ type FileWriter struct {
 	conn      writeConn // zero when Unchanged, or once committed or rolled back
 	stopWatch func() bool
 	insert    *bulkStmt // inserts rowBatch rows
-	fileID    any       // res.FileID, made a driver value once
+	fileID    int64     // res.FileID
 	payee     bool      // an FKMX file, whose rows may have payee fields
 	firstRow  int64     // the rowid of its first row (see statement_rows in schema.sql)
 	lastLine  int       // the line of the last row written
@@ -285,32 +285,36 @@ func (w *FileWriter) write(rows []recon.Row) error {
 		// In the order of insertRowsSQL's columns.
 		st := w.insert
 		if w.pending == 0 {
-			st.add(w.fileID) // ?1
+			st.Int(w.fileID) // ?1
 		}
-		st.int(int64(r.Line))
+		st.Int(int64(r.Line))
 		for _, v := range [...]string{r.NoOrder, r.OidPartner, r.DtOrder, r.BusiPartner, r.OidPaybill, r.SettleDate} {
-			st.str(v)
+			st.Text(v)
 		}
-		st.int(int64(r.Amount))
-		st.int(int64(r.Direction))
-		st.int(int64(r.Status))
-		st.str(r.UpdatedAt)
-		st.int(int64(r.Fee))
+		st.Int(int64(r.Amount))
+		st.Int(int64(r.Direction))
+		st.Int(int64(r.Status))
+		st.Text(r.UpdatedAt)
+		st.Int(int64(r.Fee))
 		for _, v := range [...]string{r.Product, r.PayMethod, r.InfoOrder} {
-			st.str(v)
+			st.Text(v)
 		}
 		switch {
 		case w.payee:
 			for _, v := range [...]string{r.PayeeBank, r.PayeeAccount, r.PayeeName} {
-				st.str(v)
+				st.Text(v)
 			}
 		case r.PayeeBank != "" || r.PayeeAccount != "" || r.PayeeName != "":
 			// The parser never gives them; were it to, they must not be
 			// dropped unseen.
 			return fmt.Errorf("line %d: payee fields in a row of a file that is not FKMX", r.Line)
 		}
-		st.str(r.Kind.String())
-		st.add(warnings)
+		st.Text(r.Kind.String())
+		if s, ok := warnings.(string); ok {
+			st.Text(s)
+		} else {
+			st.Null()
+		}
 		w.pending++
 		w.written++
 		if w.pending == rowBatch {
@@ -332,14 +336,13 @@ func (w *FileWriter) flush() error {
 	}
 	var err error
 	if w.pending == rowBatch {
-		err = w.insert.exec()
+		_, err = w.insert.exec()
 	} else {
 		// The last, shorter batch.
 		var last *bulkStmt
 		if last, err = prepareBulk(w.ctx, w.conn.Conn, insertRowsSQL(w.pending, w.payee)); err == nil {
-			last.argList, w.insert.argList = w.insert.argList, last.argList
-			err = last.exec()
-			last.argList, w.insert.argList = w.insert.argList, last.argList
+			_, err = last.execWith(&w.insert.Args)
+			w.insert.Reset()
 			last.close()
 		}
 	}
@@ -366,7 +369,7 @@ func (w *FileWriter) Restart() error {
 	err := w.live()
 	if err == nil {
 		w.pending, w.written, w.lastLine = 0, 0, 0
-		w.insert.reset()
+		w.insert.Reset()
 		_, err = w.conn.ExecContext(w.ctx, "DELETE FROM statement_rows WHERE rowid >= ?", w.firstRow)
 	}
 	if err != nil {

@@ -13,9 +13,9 @@ import (
 // renders an INTEGER as its exact decimal digits, the int64 extremes
 // included, and a TEXT as a JSON string of the same bytes.
 //
-// (The bulk writes bind their values one by one: go-sqlite3 binds a whole
-// statement's arguments in one cgo call, and SQLite's json_each, which
-// would take a batch as one value, costs more than that per row.)
+// (The bulk writes bind their values one by one, a whole statement's in
+// one cgo call (sqlitebulk); SQLite's json_each, which would take a batch
+// as one value, costs more than that per row.)
 
 var errJSONRow = errors.New("malformed json row")
 

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"fmt"
 	"maps"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lianlian-recon/reconcile/internal/alloc"
+	"github.com/lianlian-recon/reconcile/internal/sqlitebulk"
 	"github.com/lianlian-recon/reconcile/recon"
 )
 
@@ -327,10 +327,7 @@ func (s *Store) upsertLedger(ctx context.Context, entries []recon.Entry) (c Ledg
 			}
 		}
 	}
-	ew, err := newEntryWriter(ctx, tx, entries)
-	if err != nil {
-		return c, err
-	}
+	ew := newEntryWriter(ctx, tx, entries)
 	defer ew.close()
 	batches, stop := ew.batches(insert, upsert)
 	defer stop()
@@ -378,16 +375,15 @@ type entryWriter struct {
 	tx      *sql.Conn
 	entries []recon.Entry
 	now     string
-	full    [2]*bulkStmt // of a full batch: insert, upsert
-	changes *sql.Stmt
-	free    chan argList // argument lists to make batches in again
+	full    [2]*bulkStmt          // of a full batch: insert, upsert
+	free    chan *sqlitebulk.Args // argument lists to make batches in again
 }
 
 // entryBatch is the entries at places, in key order, and the arguments
 // that write them.
 type entryBatch struct {
 	places []int
-	args   argList
+	args   *sqlitebulk.Args
 	upsert bool // the table holds every key: upsert, not insert
 }
 
@@ -403,30 +399,29 @@ func (w *entryWriter) batches(insert, upsert []int) (<-chan entryBatch, func()) 
 	go func() {
 		defer close(finished)
 		defer close(out)
-		var al argList
 		for _, list := range []struct {
 			places []int
 			upsert bool
 		}{{insert, false}, {upsert, true}} {
 			for start := 0; start < len(list.places); start += ledgerBatch {
 				b := entryBatch{places: list.places[start:min(start+ledgerBatch, len(list.places))], upsert: list.upsert}
+				var al *sqlitebulk.Args
 				select {
 				case al = <-w.free:
 				default:
-					al = argList{args: make([]driver.NamedValue, 0, 1+ledgerBatch*9),
-						strs: make([]string, 0, 1+ledgerBatch*7), ints: make([]int64, 0, ledgerBatch*2)}
+					al = new(sqlitebulk.Args)
 				}
-				al.str(w.now) // ?1, see entryCols
+				al.Text(w.now) // ?1, see entryCols
 				for _, i := range b.places {
 					e := &w.entries[i]
 					for _, v := range [...]string{e.OidPartner, e.Kind.String(), e.NoOrder, e.DtOrder} {
-						al.str(v)
+						al.Text(v)
 					}
-					al.int(int64(e.Amount))
+					al.Int(int64(e.Amount))
 					for _, v := range [...]string{e.Status.String(), e.OrigNoOrder, e.OidPaybill} {
-						al.str(v)
+						al.Text(v)
 					}
-					al.intOrNull(int64(e.Fee), e.HasFee)
+					intOrNull(al, int64(e.Fee), e.HasFee)
 				}
 				b.args = al
 				select {
@@ -446,23 +441,20 @@ func (w *entryWriter) batches(insert, upsert []int) (<-chan entryBatch, func()) 
 
 // done gives b's argument list back for another batch.
 func (w *entryWriter) done(b entryBatch) {
+	b.args.Reset()
 	select {
-	case w.free <- b.args.emptied():
+	case w.free <- b.args:
 	default:
 	}
 }
 
-func newEntryWriter(ctx context.Context, tx *sql.Conn, entries []recon.Entry) (*entryWriter, error) {
-	changes, err := tx.PrepareContext(ctx, "SELECT changes()")
-	if err != nil {
-		return nil, err
-	}
+func newEntryWriter(ctx context.Context, tx *sql.Conn, entries []recon.Entry) *entryWriter {
 	return &entryWriter{ctx: ctx, tx: tx, entries: entries, now: time.Now().UTC().Format(time.RFC3339),
-		changes: changes, free: make(chan argList, 4)}, nil
+		free: make(chan *sqlitebulk.Args, 4)}
 }
 
 // write writes the batch by the statement upsertLedgerSQL makes, or
-// insertLedgerSQL, and returns how many rows it changed (SELECT changes():
+// insertLedgerSQL, and returns how many rows it changed (sqlite3_changes:
 // that statement's rows only, not those of any trigger a merchant may have
 // put on the table).
 func (w *entryWriter) write(upsert bool, b entryBatch) (changed int, err error) {
@@ -471,8 +463,8 @@ func (w *entryWriter) write(upsert bool, b entryBatch) (changed int, err error) 
 		sqlFor, full = upsertLedgerSQL, &w.full[1]
 	}
 	batch := b.places
-	// go-sqlite3 watches a cancellable context with a goroutine per
-	// statement; the caller's context is checked here, once a batch.
+	// A statement runs to its end once started (bulkStmt); the caller's
+	// context is checked here, once a batch.
 	if err := w.ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -491,14 +483,12 @@ func (w *entryWriter) write(upsert bool, b entryBatch) (changed int, err error) 
 		}
 		defer st.close()
 	}
-	if err := st.execWith(b.args.args); err != nil {
+	changed, err = st.execWith(b.args)
+	if err != nil {
 		// SQLite does not say which row of the batch it refused; the
 		// batch holds entries in key order, not in the order given.
 		first := &w.entries[batch[0]]
 		return 0, fmt.Errorf("a batch of %d entries from %s %q (entry %d): %w", len(batch), first.Kind, first.NoOrder, batch[0]+1, err)
-	}
-	if err := w.changes.QueryRowContext(context.WithoutCancel(w.ctx)).Scan(&changed); err != nil {
-		return 0, err
 	}
 	return changed, nil
 }
@@ -508,10 +498,6 @@ func (w *entryWriter) close() {
 	for i, st := range w.full {
 		st.close()
 		w.full[i] = nil
-	}
-	if w.changes != nil {
-		w.changes.Close()
-		w.changes = nil
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 
 	reconcile "github.com/lianlian-recon/reconcile"
+	"github.com/lianlian-recon/reconcile/internal/sqlitebulk"
 )
 
 // schemaVersion is the PRAGMA user_version that schema.sql sets. A database
@@ -92,6 +93,11 @@ func Open(path string) (*Store, error) {
 	// The "file:" URI form keeps a '?' or '#' in the path from being taken
 	// for parameters.
 	file := "file:" + (&url.URL{Path: path}).EscapedPath()
+	// The bulk writes find a connection's SQLite handle through the
+	// function that Register gives every connection opened after it.
+	if err := sqlitebulk.Register(); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	if err := create(file, path); err != nil {
 		return nil, fmt.Errorf("create database %s: %w", path, err)
 	}
