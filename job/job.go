@@ -97,7 +97,7 @@ func (imp *Import) start() (wait func() error) {
 		// pdqsort gives the same order; the stable sort (insertion sort
 		// and in-place merging) took a third of a second of the ledger's
 		// reading for a million entries.
-		slices.SortFunc(imp.Entries, recon.CompareEntries)
+		recon.SortEntries(imp.Entries)
 		return func() error { return nil }
 	}
 	done := make(chan struct{})
@@ -106,7 +106,7 @@ func (imp *Import) start() (wait func() error) {
 		defer close(done)
 		var entries []recon.Entry
 		if entries, err = imp.Load(); err == nil {
-			slices.SortFunc(entries, recon.CompareEntries)
+			recon.SortEntries(entries)
 			imp.Entries = entries
 		}
 	}()
