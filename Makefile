@@ -44,7 +44,7 @@ bench:
 	$(GO) build -o $(BENCH_DIR)/reconcile ./cmd/reconcile
 	$(GO) build -o $(BENCH_DIR)/reconcile-bench ./cmd/reconcile-bench
 	$(BENCH_DIR)/reconcile-bench -dir $(BENCH_DIR) -bin $(BENCH_DIR)/reconcile -runs $(BENCH_RUNS) -gen-hash $(BENCH_GEN)
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 30m ./recon/parse/ ./recon/match/ ./store/ ./ledger/ ./job/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 30m ./recon/ ./recon/parse/ ./recon/match/ ./store/ ./ledger/ ./job/
 
 # `reconcile run --month` on a generated month (daily JYMX files and the
 # monthly file repeating them, with planted differences): run 1 cold on a

@@ -102,9 +102,9 @@ func CompareEntries(a, b Entry) int {
 // ledger exported by time or by order number is, the late entries of the
 // evening before among them: the entries below the last one kept in order
 // are set aside, sorted alone and merged back. A million entries with 2%
-// out of order take 80 ms instead of 480. When more than an eighth would
-// be set aside (a ledger in another order), it is slices.SortFunc, after at
-// most that many comparisons.
+// out of order take 85-95 ms instead of 360 (BenchmarkSortEntries). When
+// more than an eighth would be set aside (a ledger in another order), it
+// is slices.SortFunc, after at most that many comparisons.
 func SortEntries(entries []Entry) {
 	n, aside, last := len(entries), 0, 0
 	for i := 1; i < n; i++ {
