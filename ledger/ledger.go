@@ -136,17 +136,38 @@ type Reader struct {
 	dtBuf    [14]byte          // the dt_order of the record being read
 
 	// Duplicate detection (SPEC §3: oid_partner, kind and no_order are
-	// unique): a table of key numbers by hash, in the order the entries
-	// were read. Key i is keys[i], or entries[i] when Read keeps the
+	// unique). Key i is keys[i], or entries[i] when Read keeps the
 	// entries anyway (no second copy of a million keys), and lines[i] is
-	// the line it was read on.
+	// the line it was read on. A key is in the run of its oid_partner and
+	// kind when its no_order was above all of theirs read before it (a
+	// ledger mostly in order number order, or in time order with order
+	// numbers that grow, puts nearly every key there: no look-up, and
+	// nothing to search but that sorted run); the others are in index, a
+	// table by hash of the numbers in aside.
 	seed    maphash.Seed
+	runs    []keyRun
+	run     int // the run of the last key, checked first
+	hint    int // Read: room for this many keys in the first run
 	index   *keytab.Table
+	aside   []uint32
 	lines   []int
 	keys    []entryKey
 	keep    bool // Read: entries holds every entry returned, and the keys
 	entries []recon.Entry
 }
+
+// keyRun is the keys of one oid_partner and kind that arrived in rising
+// no_order order: each above every earlier one of theirs.
+type keyRun struct {
+	partner string
+	kind    recon.Kind
+	last    string   // the highest no_order
+	keys    []uint32 // key numbers, in no_order order
+}
+
+// maxRuns bounds the runs kept: a ledger names a merchant or a few, and
+// three kinds. The keys of others go to the table.
+const maxRuns = 16
 
 // maxPartners bounds the oid_partner values shared: a ledger names one
 // merchant, or a few; beyond that each value is copied like any other.
@@ -364,19 +385,36 @@ func (r *Reader) read() (recon.Entry, error) {
 	if err != nil {
 		return recon.Entry{}, &ParseError{Line: line, Err: err}
 	}
-	r.index.Reserve(len(r.lines), func(i uint32) uint64 { return r.hash(r.keyAt(i)) })
-	h := r.hash(e.OidPartner, e.Kind, e.NoOrder)
-	first, dup, cell := r.index.Find(h, func(i uint32) bool {
-		p, k, n := r.keyAt(i)
-		return k == e.Kind && n == e.NoOrder && p == e.OidPartner
-	})
-	if dup {
-		return recon.Entry{}, &ParseError{Line: line, Err: &FieldError{Column: columnNames[colNoOrder], Value: strings.Clone(e.NoOrder),
-			Err: fmt.Errorf("%w: the same oid_partner, kind and no_order as line %d", ErrDuplicate, r.lines[first])}}
-	}
-	r.own(&e)
 	// 2³² entries would take over 500 GB: key numbers fit in 32 bits.
-	r.index.Put(cell, h, uint32(len(r.lines)))
+	num := uint32(len(r.lines))
+	run := r.runOf(e.OidPartner, e.Kind)
+	if run != nil && (len(run.keys) == 0 || e.NoOrder > run.last) {
+		// Above every key of its run, and every key of its oid_partner
+		// and kind in the table is below the run's last: new.
+		r.own(&e)
+		run.keys, run.last = append(run.keys, num), e.NoOrder
+	} else {
+		if run != nil {
+			if i, found := slices.BinarySearchFunc(run.keys, e.NoOrder, func(k uint32, no string) int {
+				_, _, n := r.keyAt(k)
+				return strings.Compare(n, no)
+			}); found {
+				return recon.Entry{}, r.duplicate(e, line, run.keys[i])
+			}
+		}
+		r.index.Reserve(len(r.aside), func(i uint32) uint64 { return r.hash(r.keyAt(r.aside[i])) })
+		h := r.hash(e.OidPartner, e.Kind, e.NoOrder)
+		first, dup, cell := r.index.Find(h, func(i uint32) bool {
+			p, k, n := r.keyAt(r.aside[i])
+			return k == e.Kind && n == e.NoOrder && p == e.OidPartner
+		})
+		if dup {
+			return recon.Entry{}, r.duplicate(e, line, r.aside[first])
+		}
+		r.own(&e)
+		r.index.Put(cell, h, uint32(len(r.aside)))
+		r.aside = append(r.aside, num)
+	}
 	r.lines = append(r.lines, line)
 	if r.keep {
 		r.entries = append(r.entries, e)
@@ -384,6 +422,42 @@ func (r *Reader) read() (recon.Entry, error) {
 		r.keys = append(r.keys, entryKey{e.OidPartner, e.NoOrder, e.Kind})
 	}
 	return e, nil
+}
+
+// runOf returns the run of oid_partner and kind, made when new; nil when
+// there are maxRuns already.
+func (r *Reader) runOf(partner string, kind recon.Kind) *keyRun {
+	if r.run < len(r.runs) {
+		if run := &r.runs[r.run]; run.kind == kind && run.partner == partner {
+			return run
+		}
+	}
+	for i := range r.runs {
+		if run := &r.runs[i]; run.kind == kind && run.partner == partner {
+			r.run = i
+			return run
+		}
+	}
+	if len(r.runs) == maxRuns {
+		return nil
+	}
+	var keys []uint32
+	if len(r.runs) == 0 && r.hint > 0 {
+		// Most keys of a ledger are of one merchant and kind (payments):
+		// its run gets room for them all, as Read's slices do, rather
+		// than grow by copies.
+		keys = alloc.Reserve[uint32](r.hint)
+	}
+	r.runs = append(r.runs, keyRun{partner: strings.Clone(partner), kind: kind, keys: keys})
+	r.run = len(r.runs) - 1
+	return &r.runs[r.run]
+}
+
+// duplicate is the error of e, read on line, whose key is key number
+// first's.
+func (r *Reader) duplicate(e recon.Entry, line int, first uint32) error {
+	return &ParseError{Line: line, Err: &FieldError{Column: columnNames[colNoOrder], Value: strings.Clone(e.NoOrder),
+		Err: fmt.Errorf("%w: the same oid_partner, kind and no_order as line %d", ErrDuplicate, r.lines[first])}}
 }
 
 // own copies the strings of an entry read from a record into the arena,
@@ -573,7 +647,8 @@ func Read(r io.Reader) ([]recon.Entry, []Reject, error) {
 	lr.keep = true
 	lr.entries = alloc.Reserve[recon.Entry](n)
 	lr.lines = alloc.Reserve[int](n)
-	lr.index = keytab.New(n)
+	lr.index = keytab.New(n / 16) // the keys out of order; it grows
+	lr.hint = n
 	var rejects []Reject
 	for {
 		_, err := lr.Read() // lr.entries gets it

@@ -117,8 +117,30 @@ func TestRowsHint(t *testing.T) {
 // them near and far, through a sized reader (the index sized up front), an
 // unsized one (the slice and the index grow) and the streaming Reader: all
 // give the same entries and rejects, and the duplicates are the ones a
-// plain map finds.
+// plain map finds. The order numbers rise (nearly every key in the runs of
+// its oid_partner and kind), fall (every key in the table), or both by
+// turns ("o9" is above "o10").
 func TestReadSameEverywhere(t *testing.T) {
+	three := []string{"", "201403251000001147", "201403251000001148"}
+	var many []string // more oid_partner and kind pairs than maxRuns
+	for i := range maxRuns {
+		many = append(many, fmt.Sprint(201403251000001100+i))
+	}
+	for _, no := range []struct {
+		name     string
+		of       func(i int) string
+		partners []string
+	}{
+		{"rising", func(i int) string { return fmt.Sprintf("o%07d", i) }, three},
+		{"falling", func(i int) string { return fmt.Sprintf("o%07d", 9999999-i) }, three},
+		{"by turns", func(i int) string { return fmt.Sprintf("o%d", i) }, three},
+		{"rising, many merchants", func(i int) string { return fmt.Sprintf("o%07d", i) }, many},
+	} {
+		t.Run(no.name, func(t *testing.T) { testReadSameEverywhere(t, no.of, no.partners) })
+	}
+}
+
+func testReadSameEverywhere(t *testing.T, noOrder func(int) string, partners []string) {
 	var b strings.Builder
 	b.WriteString(header)
 	type key struct {
@@ -130,9 +152,9 @@ func TestReadSameEverywhere(t *testing.T) {
 	for i := range 5000 {
 		line := i + 2
 		k := key{
-			partner: []string{"", "201403251000001147", "201403251000001148"}[i%31%3],
+			partner: partners[i%31%len(partners)],
 			kind:    []string{"payment", "payout"}[i%13/12],
-			no:      fmt.Sprintf("o%d", i),
+			no:      noOrder(i),
 		}
 		switch {
 		case i%97 == 0 && i > 0:
