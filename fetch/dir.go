@@ -12,7 +12,9 @@ import (
 )
 
 // Dir is a Source that reads statement files from a local folder
-// (`--source DIR`). Files are read in place, never copied or changed.
+// (`--source DIR`). Files are read in place, never copied or changed, and
+// Get does not read them: its Fetched has no SHA-256, which whoever reads
+// the file computes on the way (a run's parse), or Digest.
 type Dir struct {
 	Path string
 }
@@ -31,12 +33,29 @@ func (d Dir) Get(ctx context.Context, name string) (Fetched, error) {
 		return Fetched{}, fmt.Errorf("source %s: %w", d.Path, err)
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return Fetched{}, fmt.Errorf("source %s: %w", d.Path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return Fetched{}, fmt.Errorf("source %s: %s is not a regular file", d.Path, name)
+	}
+	return Fetched{Name: name, Path: p, Size: fi.Size()}, nil
+}
+
+// Digest returns the size and the hex SHA-256 of the file at path.
+func Digest(path string) (int64, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	if err != nil {
-		return Fetched{}, fmt.Errorf("source %s: read %s: %w", d.Path, name, err)
+		return 0, "", fmt.Errorf("read %s: %w", path, err)
 	}
-	return Fetched{Name: name, Path: p, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // List implements Source.

@@ -18,7 +18,7 @@ type Fetched struct {
 	Name       string // base name
 	Path       string // local path to read it from
 	Size       int64
-	SHA256     string // hex
+	SHA256     string // hex; "" when the source did not read the file (Dir): Digest gives it
 	Changed    bool   // a previous copy with other bytes was replaced
 	PrevSHA256 string // that copy's SHA-256 when Changed
 }

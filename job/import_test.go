@@ -184,7 +184,9 @@ func TestStoreDetailReadAgain(t *testing.T) {
 	if want.Encoding != recon.EncodingGB18030 || len(want.Rows) < 2*storeBatch {
 		t.Fatalf("the file reads as %s with %d rows; the test needs a late GB18030 line after two batches", want.Encoding, len(want.Rows))
 	}
-	// As a source fetches it, with its size and SHA-256, and without.
+	// As a source fetches it, with its size and SHA-256, and without (a
+	// folder's: the parse gives them, or a pass before it when the store
+	// holds the name).
 	for _, f := range []fetch.Fetched{{Path: path}, {Path: path, Size: want.Size, SHA256: want.SHA256}} {
 		testStoreDetail(t, j, f, want)
 	}
@@ -233,6 +235,9 @@ func testStoreDetail(t *testing.T, j *Job, f fetch.Fetched, want *recon.Statemen
 	}
 	if len(got.Rows) != len(want.Rows) || got.Encoding != want.Encoding {
 		t.Fatalf("stored %d rows as %s, want %d as %s", len(got.Rows), got.Encoding, len(want.Rows), want.Encoding)
+	}
+	if got.SHA256 != want.SHA256 || got.Size != want.Size {
+		t.Errorf("stored with SHA-256 %s and size %d, want %s and %d", got.SHA256, got.Size, want.SHA256, want.Size)
 	}
 	for i := range want.Rows {
 		g, w := got.Rows[i], want.Rows[i]

@@ -10,9 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"runtime"
 	"slices"
 	"sort"
@@ -405,15 +403,18 @@ func (j *Job) storeDetailKeeping(ctx context.Context, f fetch.Fetched, fn recon.
 		}()
 	}
 	// The store decides from the bytes' SHA-256 whether it holds them.
-	// The sources give it; one quick pass makes it otherwise.
+	// A fetch over SFTP gives it; a file from a folder is not read before
+	// it is parsed, and the parse's own pass gives it, unless the store
+	// holds a file of that name: then one quick pass first (0.1 s for
+	// 160 MB, which a fresh day's run no longer waits for).
 	path, size, sum := f.Path, f.Size, f.SHA256
-	if sum == "" {
-		var err error
-		if size, sum, err = digestFile(path); err != nil {
+	w, err := j.Store.BeginFile(ctx, fn, size, sum, now)
+	if errors.Is(err, store.ErrDigestNeeded) {
+		if size, sum, err = fetch.Digest(path); err != nil {
 			return store.Ingested{}, nil, err
 		}
+		w, err = j.Store.BeginFile(ctx, fn, size, sum, now)
 	}
-	w, err := j.Store.BeginFile(ctx, fn, size, sum, now)
 	if err != nil {
 		return store.Ingested{}, nil, err
 	}
@@ -526,27 +527,12 @@ func (j *Job) storeDetailKeeping(ctx context.Context, f fetch.Fetched, fn recon.
 		return store.Ingested{}, nil, fmt.Errorf("store %s: %w", fn.Name, writeErr)
 	case parseErr != nil:
 		return store.Ingested{}, nil, fmt.Errorf("store %s: %w", fn.Name, parseErr)
-	case again.SHA256 != sum:
+	case sum != "" && again.SHA256 != sum:
 		return store.Ingested{}, nil, fmt.Errorf("store %s: the file changed while it was read (SHA-256 %s, then %s)", fn.Name, sum, again.SHA256)
 	}
 	ing, err := w.Commit(again)
 	again.Rows = nil
 	return ing, again, err
-}
-
-// digestFile returns the size and the hex SHA-256 of the file at path.
-func digestFile(path string) (int64, string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return 0, "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // errStopped ends a parse whose rows can no longer be stored.

@@ -115,17 +115,18 @@ type FileWriter struct {
 	res  Ingested
 
 	// mu serialises the methods with the rollback that ctx's end triggers.
-	mu        sync.Mutex
-	conn      writeConn // zero when Unchanged, or once committed or rolled back
-	stopWatch func() bool
-	insert    *bulkStmt // inserts rowBatch rows
-	fileID    int64     // res.FileID
-	payee     bool      // an FKMX file, whose rows may have payee fields
-	firstRow  int64     // the rowid of its first row (see statement_rows in schema.sql)
-	lastLine  int       // the line of the last row written
-	unstored  bool      // CommitUnstored: written counts rows read, not stored
-	pending   int       // rows added to insert and not yet inserted
-	written   int       // rows inserted, plus pending
+	mu          sync.Mutex
+	conn        writeConn // zero when Unchanged, or once committed or rolled back
+	stopWatch   func() bool
+	insert      *bulkStmt // inserts rowBatch rows
+	fileID      int64     // res.FileID
+	digestLater bool      // BeginFile had no SHA-256: Commit's file gives it, and the size
+	payee       bool      // an FKMX file, whose rows may have payee fields
+	firstRow    int64     // the rowid of its first row (see statement_rows in schema.sql)
+	lastLine    int       // the line of the last row written
+	unstored    bool      // CommitUnstored: written counts rows read, not stored
+	pending     int       // rows added to insert and not yet inserted
+	written     int       // rows inserted, plus pending
 }
 
 // BeginFile starts storing the statement file name, whose size and
@@ -139,6 +140,13 @@ type FileWriter struct {
 // transaction is rolled back, Write and Commit fail and nothing is stored.
 // The caller must end the writer with Commit or Rollback (defer Rollback,
 // a no-op after Commit).
+//
+// sha256 may be "" when the caller has not read the file yet: a name the
+// store does not hold is then Inserted, and stored with the size and
+// SHA-256 that Commit's file gives (those of the bytes its rows were
+// parsed from); for a name it holds, whose SHA-256 decides whether the
+// file is Unchanged, BeginFile fails with ErrDigestNeeded and stores
+// nothing.
 func (s *Store) BeginFile(ctx context.Context, name recon.FileName, size int64, sha256 string, now time.Time) (*FileWriter, error) {
 	w, err := s.beginFile(ctx, name, size, sha256, now)
 	if err != nil {
@@ -146,6 +154,10 @@ func (s *Store) BeginFile(ctx context.Context, name recon.FileName, size int64, 
 	}
 	return w, nil
 }
+
+// ErrDigestNeeded means BeginFile was not given the SHA-256 of a file
+// whose name the store holds.
+var ErrDigestNeeded = errors.New("the store holds a file of this name: its SHA-256 is needed first")
 
 func (s *Store) beginFile(ctx context.Context, name recon.FileName, size int64, sha256 string, now time.Time) (w *FileWriter, err error) {
 	if err := checkFileName(name); err != nil {
@@ -171,6 +183,8 @@ func (s *Store) beginFile(ctx context.Context, name recon.FileName, size int64, 
 		w.res.Status = Inserted
 	case err != nil:
 		return nil, err
+	case sha256 == "":
+		return nil, ErrDigestNeeded
 	case oldSHA == sha256:
 		conn.rollback()
 		w.res = Ingested{FileID: oldID, Status: Unchanged}
@@ -214,6 +228,7 @@ func (s *Store) beginFile(ctx context.Context, name recon.FileName, size int64, 
 		return nil, err
 	}
 	w.fileID = w.res.FileID
+	w.digestLater = sha256 == ""
 	w.payee = name.Kind == recon.FileFKMX
 	// The rows take the next rowids, one after the other: SQLite gives a
 	// row the largest rowid plus one, and this transaction is the only
@@ -418,6 +433,15 @@ func (w *FileWriter) commit(f *recon.StatementFile) error {
 		}
 		if max != last.Int64 {
 			return fmt.Errorf("%d rows stored from rowid %d, but the last rowid is %d", w.written, w.firstRow, max)
+		}
+	}
+	if w.digestLater {
+		if f.SHA256 == "" {
+			return errors.New("the file's SHA-256 is known neither at BeginFile nor at Commit")
+		}
+		if _, err := conn.ExecContext(ctx, `UPDATE statement_files SET size = ?, sha256 = ? WHERE id = ?`,
+			f.Size, f.SHA256, id); err != nil {
+			return err
 		}
 	}
 	if _, err := conn.ExecContext(ctx, `UPDATE statement_files

@@ -91,6 +91,73 @@ func TestIngestReplaced(t *testing.T) {
 	}
 }
 
+// TestBeginFileWithoutDigest: a name the store does not hold is stored
+// without its SHA-256 at BeginFile, with the size and SHA-256 of Commit's
+// file; for a name it holds, BeginFile asks for the SHA-256 and writes
+// nothing; a Commit that cannot give it fails and stores nothing.
+func TestBeginFileWithoutDigest(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	now := time.Date(2024, 1, 2, 8, 30, 0, 0, time.UTC)
+	f := file(jymx1, "aa", row(jymx1, 1, "o1", 100), row(jymx1, 2, "o2", 200))
+	f.Size = 4242
+
+	// Commit's file without a SHA-256 either: refused.
+	w, err := s.BeginFile(ctx, f.FileName, 0, "", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noSum := *f
+	noSum.SHA256 = ""
+	if err := w.Write(f.Rows); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(&noSum); err == nil || !strings.Contains(err.Error(), "SHA-256") {
+		t.Errorf("Commit without any SHA-256 = %v, want an error", err)
+	}
+	if c := counts(t, s); c["statement_files"] != 0 || c["statement_rows"] != 0 {
+		t.Fatalf("a refused commit left %v", c)
+	}
+
+	w, err = s.BeginFile(ctx, f.FileName, 0, "", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Status() != Inserted {
+		t.Errorf("status %v, want inserted", w.Status())
+	}
+	if err := w.Write(f.Rows); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(f); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.File(ctx, jymx1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.SHA256 != "aa" || got.Size != 4242 || len(got.Rows) != 2 {
+		t.Errorf("stored sha %q size %d with %d rows, want aa, 4242, 2", got.SHA256, got.Size, len(got.Rows))
+	}
+
+	before := counts(t, s)
+	if _, err := s.BeginFile(ctx, f.FileName, 0, "", now); !errors.Is(err, ErrDigestNeeded) {
+		t.Errorf("BeginFile of a stored name without a SHA-256 = %v, want ErrDigestNeeded", err)
+	}
+	if after := counts(t, s); !reflect.DeepEqual(after, before) {
+		t.Errorf("it wrote: %v, then %v", before, after)
+	}
+	// It let the write lock go: the file with its SHA-256 is unchanged.
+	w, err = s.BeginFile(ctx, f.FileName, 4242, "aa", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Rollback()
+	if w.Status() != Unchanged {
+		t.Errorf("status %v, want unchanged", w.Status())
+	}
+}
+
 // An ingest that fails part-way leaves no trace: neither the new file nor
 // its first rows, and a file it was replacing stays as it was.
 func TestIngestFailureLeavesNoTrace(t *testing.T) {

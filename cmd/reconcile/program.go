@@ -680,19 +680,28 @@ func (p *Program) cmdFetch(ctx context.Context, args []string) error {
 		required, optional = []recon.FileKind{recon.FileJYMX}, []recon.FileKind{recon.FileFKMX}
 	}
 	name := func(k recon.FileKind) string { return string(k) + "_" + m.ID + "_" + period + ".txt" }
-	show := func(f fetch.Fetched) {
+	show := func(f fetch.Fetched) error {
+		if f.SHA256 == "" { // a folder's file, not read by Get
+			var err error
+			if f.Size, f.SHA256, err = fetch.Digest(f.Path); err != nil {
+				return err
+			}
+		}
 		changed := ""
 		if f.Changed {
 			changed = " (changed on the server, was " + f.PrevSHA256 + ")"
 		}
 		fmt.Fprintf(p.Stdout, "%s\t%d bytes\tsha256 %s%s\n", f.Path, f.Size, f.SHA256, changed)
+		return nil
 	}
 	for _, k := range required {
 		f, err := retry.Get(ctx, src, name(k))
 		if err != nil {
 			return err
 		}
-		show(f)
+		if err := show(f); err != nil {
+			return err
+		}
 	}
 	for _, k := range optional {
 		f, err := src.Get(ctx, name(k))
@@ -702,7 +711,9 @@ func (p *Program) cmdFetch(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		show(f)
+		if err := show(f); err != nil {
+			return err
+		}
 	}
 	return nil
 }
