@@ -707,7 +707,7 @@ func (j *Job) Daily(ctx context.Context, merchant, date string) (result *recon.R
 		return nil, err
 	}
 	// D's files and the ledger file are read. What their readers leave
-	// behind (the ledger reader's index of its keys, 24 MB for a million
+	// behind (the ledger reader's record of its keys, 13 MB for a million
 	// entries, the parsers' buffers) is garbage that the collector would
 	// not take before the run ends: past this point the heap grows by
 	// the stored rows and entries scoped reads, matching's index and the
