@@ -6,7 +6,7 @@
 // []driver.NamedValue: an interface value per argument, converted one by
 // one into an array of C records that hold pointers, which the cgo pointer
 // checks then walk record by record. For the store's bulk writes (a
-// million statement rows of 14 values, a million ledger entries of 9) that
+// million statement rows of 17 values, a million ledger entries of 9) that
 // was 8% of a fresh day's CPU time, all of it on the writer's goroutine,
 // which is the run's critical path. Here the values are appended to two Go
 // slices of plain data, a value array and a text buffer, and C binds them
