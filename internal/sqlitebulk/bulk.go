@@ -33,7 +33,6 @@ typedef long long sqlite3_int64;
 typedef void (*sqlite3_destructor_type)(void*);
 #define SQLITE_OK         0
 #define SQLITE_ERROR      1
-#define SQLITE_RANGE     25
 #define SQLITE_ROW      100
 #define SQLITE_DONE     101
 #define SQLITE_INTEGER    1
@@ -305,9 +304,6 @@ func (a *Args) Text(s string) {
 
 // Null appends SQL NULL.
 func (a *Args) Null() { a.vals = append(a.vals, value{kind: C.SQLITE_NULL}) }
-
-// Len says how many values a holds.
-func (a *Args) Len() int { return len(a.vals) }
 
 // Reset empties a, keeping its memory.
 func (a *Args) Reset() { *a = Args{vals: a.vals[:0], text: a.text[:0]} }

@@ -125,8 +125,8 @@ func TestExec(t *testing.T) {
 	if n, err := st.Exec(&a); err != nil || n != 2 {
 		t.Fatalf("Exec = %d, %v; want 2 rows", n, err)
 	}
-	if a.Len() != 7 {
-		t.Errorf("Exec changed the arguments: %d values", a.Len())
+	if len(a.vals) != 7 {
+		t.Errorf("Exec changed the arguments: %d values", len(a.vals))
 	}
 	a.Reset()
 	a.Null()
